@@ -1,0 +1,181 @@
+"""Administrative writes used by the CLI and the demo: dealerships, pools, coverage, operators."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chat_server.ladder.hours import ALWAYS_OPEN, parse_week
+from chat_server.ladder.types import Strategy
+from chat_server.store.models import Dealership, Operator, Pool, PoolCoverage
+from operator_console.auth import hash_password
+
+ROLES = ("salesperson", "manager", "receptionist", "admin")
+DEPARTMENTS = ("sales", "service", "parts")
+DEFAULT_CAPACITY = {"salesperson": 3, "manager": 3, "receptionist": 8, "admin": 0}
+LADDER_FIELDS = (
+    "sticky_s",
+    "store_window_s",
+    "pool_window_s",
+    "round_robin_step_s",
+    "grace_s",
+    "capture_window_s",
+)
+
+
+class AdminError(ValueError):
+    """Bad input to an admin action; the message says what to fix."""
+
+
+def check_time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise AdminError(f"unknown time zone {name!r}; use an IANA name like America/Chicago")
+    return name
+
+
+def check_hours(hours: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(hours) - set(DEPARTMENTS)
+    if unknown:
+        raise AdminError(f"unknown department(s) {sorted(unknown)}; use {', '.join(DEPARTMENTS)}")
+    for department, week in hours.items():
+        try:
+            parse_week(week)
+        except ValueError as error:
+            raise AdminError(f"{department} hours: {error}") from None
+    return hours
+
+
+async def dealership_by_slug(session: AsyncSession, slug: str) -> Dealership:
+    row = await session.scalar(select(Dealership).where(Dealership.slug == slug))
+    if row is None:
+        raise AdminError(f"no dealership with slug {slug!r}")
+    return row
+
+
+async def pool_by_name(session: AsyncSession, name: str) -> Pool:
+    row = await session.scalar(select(Pool).where(Pool.name == name))
+    if row is None:
+        raise AdminError(f"no pool named {name!r}")
+    return row
+
+
+async def create_dealership(
+    session: AsyncSession,
+    *,
+    slug: str,
+    name: str,
+    time_zone: str,
+    origins: list[str],
+    hours: dict[str, Any] | None = None,
+    site_key: str | None = None,
+    crm_email: str = "",
+    greeting: str | None = None,
+) -> Dealership:
+    if await session.scalar(select(Dealership.id).where(Dealership.slug == slug)):
+        raise AdminError(f"a dealership with slug {slug!r} already exists")
+    row = Dealership(
+        slug=slug,
+        name=name,
+        time_zone=check_time_zone(time_zone),
+        allowed_origins=[o.rstrip("/") for o in origins],
+        hours=check_hours(hours if hours is not None else {d: ALWAYS_OPEN for d in DEPARTMENTS}),
+        site_key=site_key or secrets.token_urlsafe(18),
+        crm_email=crm_email,
+    )
+    if greeting:
+        row.greeting = greeting
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def set_hours(
+    session: AsyncSession, slug: str, department: str, week: dict[str, Any]
+) -> None:
+    if department not in DEPARTMENTS:
+        raise AdminError(f"unknown department {department!r}; use {', '.join(DEPARTMENTS)}")
+    row = await dealership_by_slug(session, slug)
+    check_hours({department: week})
+    row.hours = {**(row.hours or {}), department: week}
+
+
+async def set_ladder(
+    session: AsyncSession, slug: str, strategy: str | None = None, **timings: float | None
+) -> None:
+    row = await dealership_by_slug(session, slug)
+    if strategy is not None:
+        try:
+            row.ring_strategy = Strategy(strategy).value
+        except ValueError:
+            raise AdminError("strategy must be ring_all or round_robin") from None
+    for name, value in timings.items():
+        if name not in LADDER_FIELDS:
+            raise AdminError(f"unknown ladder timing {name}")
+        if value is None:
+            continue
+        if not 0 <= value <= 86400:
+            raise AdminError(f"{name} must be between 0 and 86400 seconds, got {value}")
+        setattr(row, name, float(value))
+
+
+async def create_pool(session: AsyncSession, name: str) -> Pool:
+    if await session.scalar(select(Pool.id).where(Pool.name == name)):
+        raise AdminError(f"a pool named {name!r} already exists")
+    row = Pool(name=name)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def cover(session: AsyncSession, pool_name: str, slug: str) -> None:
+    pool = await pool_by_name(session, pool_name)
+    dealership = await dealership_by_slug(session, slug)
+    if await session.get(PoolCoverage, (pool.id, dealership.id)) is None:
+        session.add(PoolCoverage(pool_id=pool.id, dealership_id=dealership.id))
+        await session.flush()
+
+
+async def create_operator(
+    session: AsyncSession,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    dealership: str | None = None,
+    pool: str | None = None,
+    presence: str = "away",
+) -> Operator:
+    if role not in ROLES:
+        raise AdminError(f"role must be one of {', '.join(ROLES)}")
+    if "@" not in email:
+        raise AdminError(f"{email!r} is not an e-mail address")
+    if len(password) < 8:
+        raise AdminError("the password must have at least 8 characters")
+    if role in ("salesperson", "manager") and not dealership:
+        raise AdminError(f"a {role} needs --dealership")
+    if role == "receptionist" and not pool:
+        raise AdminError("a receptionist needs --pool")
+    if await session.scalar(select(Operator.id).where(Operator.email == email.lower())):
+        raise AdminError(f"an operator with e-mail {email!r} already exists")
+    row = Operator(
+        email=email.lower(),
+        name=name,
+        role=role,
+        password_hash=hash_password(password),
+        dealership_id=(await dealership_by_slug(session, dealership)).id if dealership else None,
+        pool_id=(await pool_by_name(session, pool)).id if pool else None,
+        presence=presence,
+        presence_at=datetime.now(UTC),
+        capacity=DEFAULT_CAPACITY[role],
+    )
+    session.add(row)
+    await session.flush()
+    return row

@@ -1,0 +1,85 @@
+"""``create_app(settings)``: the Starlette application and the lifespan that owns its resources."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import WebSocketRoute
+from starlette.templating import Jinja2Templates
+
+from chat_server.broker import Hub, open_broker
+from chat_server.chats.ladder_shell import advance
+from chat_server.clock import Clock, SystemClock
+from chat_server.deadlines import DeadlineRunner
+from chat_server.ladder.types import Tick
+from chat_server.runtime import Runtime
+from chat_server.settings import Settings
+from chat_server.store.database import open_database
+from chat_server.transport.console_socket import console_endpoint
+from chat_server.transport.site_routes import WIDGET_DIR, site_routes
+from chat_server.transport.visitor_socket import visitor_endpoint
+from operator_console.routes import console_routes, console_templates
+
+
+def ladder_deadline_handler(rt: Runtime):  # type: ignore[no-untyped-def]
+    async def fire(key: str) -> None:
+        kind, _, conversation_id = key.partition(":")
+        if kind != "ladder":
+            return
+        await advance(
+            rt,
+            conversation_id,
+            lambda now, roster: Tick(now, roster),  # type: ignore[arg-type]
+            with_roster=True,
+        )
+
+    return fire
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
+    clock = clock or SystemClock()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with (
+            open_database(settings.database_url) as db,
+            open_broker(settings.broker_url) as broker,
+            Hub(broker) as hub,
+        ):
+            rt = Runtime(settings=settings, db=db, broker=broker, hub=hub, clock=clock)
+            app.state.runtime = rt
+            async with DeadlineRunner(
+                db,
+                clock,
+                settings.node_name,
+                ladder_deadline_handler(rt),
+                poll_s=settings.deadline_poll_s,
+            ):
+                yield
+
+    app = Starlette(
+        routes=[
+            *site_routes(),
+            *console_routes(),
+            WebSocketRoute("/ws/visitor", visitor_endpoint),
+            WebSocketRoute("/ws/console", console_endpoint),
+        ],
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.secret_key,
+                session_cookie="dealerchat_session",
+                max_age=settings.session_max_age_s,
+                same_site="lax",
+                https_only=settings.secure_cookies,
+            )
+        ],
+        lifespan=lifespan,
+    )
+    app.state.templates = console_templates()
+    app.state.site_templates = Jinja2Templates(directory=WIDGET_DIR)
+    return app

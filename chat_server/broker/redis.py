@@ -1,0 +1,284 @@
+"""``redis://``: the broker for several server processes, on Redis pub/sub.
+
+Each broker (one per node) holds two things: a normal client, used to publish and ping,
+and one pub/sub connection, read by a background task that feeds :meth:`messages`.
+
+Failure behaviour, by design:
+
+* Every socket operation has a timeout (2 s by default), so :meth:`RedisBroker.publish`
+  raises :class:`~chat_server.broker.base.BrokerUnavailable` within about that long when
+  Redis is down instead of hanging.
+* When the pub/sub connection drops, :meth:`RedisBroker.messages` does not end: the reader
+  reconnects with backoff (0.1 s doubling to 2 s) and re-subscribes every channel.
+* Redis pub/sub is fire-and-forget, so messages published while this node's pub/sub
+  connection is down are lost for this node. That is acceptable: the database is the
+  record and clients resync from their last sequence number.
+* Half-open TCP connections (a peer that vanished without closing) are detected by TCP
+  keepalive, not by this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from chat_server.broker.base import BrokerUnavailable
+
+logger = logging.getLogger(__name__)
+
+# Errors that mean "Redis is unreachable or misbehaving"; anything else is a bug.
+_REDIS_ERRORS = (RedisError, OSError, TimeoutError)
+
+INITIAL_BACKOFF = 0.1
+MAX_BACKOFF = 2.0
+
+
+def redact(url: str) -> str:
+    """Return ``url`` with any password replaced, for logs and error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class RedisBroker:
+    """A :class:`~chat_server.broker.base.Broker` on Redis pub/sub.
+
+    Use it as an async context manager. Entering checks that Redis answers (so a wrong URL
+    fails at startup) and starts the reader task; leaving stops it, closes the connections
+    and ends :meth:`messages`.
+    """
+
+    def __init__(self, url: str, *, timeout: float = 2.0) -> None:
+        self._url = url
+        self._timeout = timeout
+        # One retry without delay: after a Redis restart the first use of a pooled
+        # connection fails at once, the retry then opens a fresh one. More retries would
+        # only delay BrokerUnavailable when Redis is really gone.
+        self._client: Redis = Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 1),
+        )
+        # The reader owns reconnection (with backoff and a fresh PubSub); redis-py's own
+        # retry would reconnect behind its back, so it is disabled here.
+        self._subscriber: Redis = Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            socket_keepalive=True,
+            retry=Retry(NoBackoff(), 0),
+        )
+        self._channels: set[str] = set()
+        # Subscriptions sent but not yet confirmed by Redis, by channel.
+        self._pending: dict[str, asyncio.Future[None]] = {}
+        # The live pub/sub connection, or None while (re)connecting.
+        self._pubsub: PubSub | None = None
+        self._queue: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
+        self._reader: asyncio.Task[None] | None = None
+        self._closed = False
+
+    async def __aenter__(self) -> RedisBroker:
+        try:
+            async with asyncio.timeout(self._timeout * 1.5):
+                await self._client.ping()
+        except _REDIS_ERRORS as exc:
+            await self._close_clients()
+            raise BrokerUnavailable(f"cannot reach Redis at {redact(self._url)}: {exc}") from exc
+        self._reader = asyncio.create_task(self._read_forever(), name="redis-broker-reader")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop the reader, close both connections and end :meth:`messages`. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._reader is not None:
+            self._reader.cancel()
+            # The reader only ever ends by cancellation; it logs its own failures.
+            await asyncio.gather(self._reader, return_exceptions=True)
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(BrokerUnavailable("Redis broker is closed"))
+        self._pending.clear()
+        self._channels.clear()
+        await self._close_clients()
+        self._queue.put_nowait(None)
+
+    async def publish(self, channel: str, message: str) -> None:
+        """Publish on ``channel``; raise ``BrokerUnavailable`` within ~3 s if Redis is down."""
+        self._check_open()
+        try:
+            # A hard cap on top of the socket timeouts: connect + one retry could
+            # otherwise add up to twice the timeout against a black-holed host.
+            async with asyncio.timeout(self._timeout * 1.5):
+                await self._client.publish(channel, message)
+        except _REDIS_ERRORS as exc:
+            raise BrokerUnavailable(f"cannot publish to Redis: {exc!r}") from exc
+
+    async def subscribe(self, channel: str) -> None:
+        """Subscribe to ``channel`` and wait until Redis confirms it.
+
+        Raises ``BrokerUnavailable`` (and leaves the channel unsubscribed) when Redis does not
+        confirm within the timeout. While the connection is being re-established the channel
+        is subscribed by the reconnection itself, so a call during a short outage succeeds.
+        """
+        self._check_open()
+        future = self._pending.get(channel)
+        if future is None:
+            if channel in self._channels:
+                return
+            future = asyncio.get_running_loop().create_future()
+            self._pending[channel] = future
+            self._channels.add(channel)
+            await self._send_on_live_connection("SUBSCRIBE", channel)
+        try:
+            async with asyncio.timeout(self._timeout):
+                # Shielded: the future is shared by concurrent callers for this channel.
+                await asyncio.shield(future)
+        except TimeoutError:
+            if self._pending.get(channel) is future:
+                del self._pending[channel]
+                self._channels.discard(channel)
+                # The SUBSCRIBE may still reach Redis; undo it. Stray messages are
+                # filtered out anyway because the channel is no longer in _channels.
+                await self._send_on_live_connection("UNSUBSCRIBE", channel)
+            raise BrokerUnavailable(
+                f"Redis did not confirm the subscription to {channel!r}"
+            ) from None
+
+    async def unsubscribe(self, channel: str) -> None:
+        """Stop delivering ``channel`` at once; tell Redis when it is reachable."""
+        self._channels.discard(channel)
+        future = self._pending.pop(channel, None)
+        if future is not None and not future.done():
+            # A concurrent subscribe() returns normally; the later unsubscribe wins.
+            future.set_result(None)
+        if not self._closed:
+            await self._send_on_live_connection("UNSUBSCRIBE", channel)
+
+    async def messages(self) -> AsyncIterator[tuple[str, str]]:
+        """Yield ``(channel, message)`` across reconnections, until the broker is closed."""
+        while True:
+            item = await self._queue.get()
+            if item is None:
+                # Put the marker back so any other iterator ends as well.
+                self._queue.put_nowait(None)
+                return
+            yield item
+
+    async def ping(self) -> bool:
+        """True when Redis answers and this node's pub/sub connection is up."""
+        if self._closed or self._pubsub is None:
+            return False
+        try:
+            async with asyncio.timeout(self._timeout):
+                return bool(await self._client.ping())
+        except _REDIS_ERRORS:
+            return False
+
+    async def _send_on_live_connection(self, *command: str) -> None:
+        """Send a (un)subscribe command if the pub/sub connection is up; else do nothing.
+
+        When the connection is down the reader's next (re)connect subscribes exactly
+        ``_channels``, so nothing is lost by not sending. The check and redis-py's own
+        "is it connected" test run without an await in between, so redis-py never opens a
+        connection here behind the reader's back.
+        """
+        pubsub = self._pubsub
+        if pubsub is None or pubsub.connection is None or not pubsub.connection.is_connected:
+            return
+        try:
+            await pubsub.execute_command(*command)
+        except _REDIS_ERRORS as exc:
+            # The reader sees the same failure on its next read and reconnects.
+            logger.debug("redis broker: %s failed: %r", command[0], exc)
+
+    async def _read_forever(self) -> None:
+        delay = INITIAL_BACKOFF
+        outage = False
+        while True:
+            pubsub = self._subscriber.pubsub()
+            try:
+                await pubsub.connect()
+                # Publish the connection and snapshot the channels with no await in
+                # between: a subscribe() after this point sends its own SUBSCRIBE.
+                self._pubsub = pubsub
+                channels = sorted(self._channels)
+                if channels:
+                    await pubsub.execute_command("SUBSCRIBE", *channels)
+                if outage:
+                    logger.info(
+                        "redis broker: reconnected to %s, %d channel(s) re-subscribed",
+                        redact(self._url),
+                        len(channels),
+                    )
+                outage = False
+                delay = INITIAL_BACKOFF
+                while True:
+                    self._handle(await pubsub.get_message(timeout=None))
+            except _REDIS_ERRORS as exc:
+                if not outage:
+                    logger.warning(
+                        "redis broker: pub/sub connection to %s lost (%r); reconnecting",
+                        redact(self._url),
+                        exc,
+                    )
+                outage = True
+            except Exception:
+                # Never let the reader die: a dead reader silently stops all delivery.
+                logger.exception("redis broker: unexpected error in the reader")
+                outage = True
+            finally:
+                self._pubsub = None
+                with contextlib.suppress(_REDIS_ERRORS):
+                    await pubsub.aclose()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_BACKOFF)
+
+    def _handle(self, message: dict[str, Any] | None) -> None:
+        if message is None:
+            return
+        kind = message["type"]
+        channel = message["channel"]
+        if kind == "message":
+            # Filter: an UNSUBSCRIBE may still be in flight, and unsubscribe() promises
+            # that delivery stops when it returns.
+            if channel in self._channels:
+                self._queue.put_nowait((channel, message["data"]))
+        elif kind == "subscribe":
+            future = self._pending.pop(channel, None)
+            if future is not None and not future.done():
+                future.set_result(None)
+
+    async def _close_clients(self) -> None:
+        for client in (self._client, self._subscriber):
+            with contextlib.suppress(_REDIS_ERRORS):
+                await client.aclose()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise BrokerUnavailable("Redis broker is closed")

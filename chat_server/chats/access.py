@@ -1,0 +1,77 @@
+"""Tenant isolation: which dealerships an operator may see, and on which side they answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chat_server.ladder.types import Tier
+from chat_server.store.models import Dealership, Operator, PoolCoverage
+
+STORE_ROLES = ("salesperson", "manager")
+
+
+@dataclass(frozen=True)
+class OperatorView:
+    id: int
+    name: str
+    email: str
+    role: str
+    dealership_id: int | None
+    pool_id: int | None
+    group_id: int | None
+    session_epoch: int
+    presence: str
+
+
+def operator_view(row: Operator) -> OperatorView:
+    return OperatorView(
+        id=row.id,
+        name=row.name,
+        email=row.email,
+        role=row.role,
+        dealership_id=row.dealership_id,
+        pool_id=row.pool_id,
+        group_id=row.group_id,
+        session_epoch=row.session_epoch,
+        presence=row.presence,
+    )
+
+
+async def dealerships_in_scope(session: AsyncSession, operator: OperatorView) -> list[int]:
+    """Every dealership id the operator may read: their store, their group, or their pool's."""
+    if operator.role == "admin":
+        return list(await session.scalars(select(Dealership.id)))
+    if operator.role == "receptionist":
+        if operator.pool_id is None:
+            return []
+        return list(
+            await session.scalars(
+                select(PoolCoverage.dealership_id).where(PoolCoverage.pool_id == operator.pool_id)
+            )
+        )
+    ids = [operator.dealership_id] if operator.dealership_id is not None else []
+    if operator.role == "manager" and operator.group_id is not None:
+        ids += list(
+            await session.scalars(
+                select(Dealership.id).where(Dealership.group_id == operator.group_id)
+            )
+        )
+    return sorted(set(ids))
+
+
+async def answering_tier(
+    session: AsyncSession, operator: OperatorView, dealership_id: int
+) -> Tier | None:
+    """STORE for the dealership's own staff, POOL for a covering pool's receptionists."""
+    if operator.role in STORE_ROLES:
+        if dealership_id in await dealerships_in_scope(session, operator):
+            return Tier.STORE
+        return None
+    if operator.role == "receptionist" and dealership_id in await dealerships_in_scope(
+        session, operator
+    ):
+        return Tier.POOL
+    return None

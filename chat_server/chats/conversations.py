@@ -1,0 +1,155 @@
+"""Starting conversations and posting messages: the store write, then the fan-out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from chat_server.chats.channels import conversation_channel, visitor_channel
+from chat_server.chats.fanout import PendingFrames, publish
+from chat_server.chats.frames import message_frame
+from chat_server.chats.ladder_shell import carry_out, columns_from, deadline_key, sync_deadline
+from chat_server.chats.messages import append_message
+from chat_server.chats.records import DealershipView, StoredMessage
+from chat_server.chats.roster import build_roster
+from chat_server.ladder import machine
+from chat_server.ladder.types import Start
+from chat_server.runtime import Runtime
+from chat_server.store.models import Conversation
+
+HUMAN_KINDS = ("staff", "receptionist")
+
+
+class ConversationClosed(Exception):
+    pass
+
+
+async def start_conversation(
+    rt: Runtime,
+    dealership: DealershipView,
+    *,
+    conversation_id: str,
+    visitor_id: int,
+    page: dict[str, Any],
+    vehicle: dict[str, Any] | None,
+    body: str,
+    client_id: str | None,
+    department: str = "sales",
+) -> StoredMessage:
+    """Create a conversation from the shopper's first message and start the ladder at once."""
+    pending = PendingFrames()
+    async with rt.db.sessions() as session, session.begin():
+        now = rt.clock.now()
+        conversation = Conversation(
+            id=conversation_id,
+            dealership_id=dealership.id,
+            visitor_id=visitor_id,
+            department=department,
+            state="ringing_store",
+            page=page,
+            vehicle=vehicle,
+            created_at=now,
+            first_message_at=now,
+            last_seq=0,
+            ladder={},
+        )
+        session.add(conversation)
+        await session.flush()
+        message, _ = await append_message(
+            session,
+            conversation.id,
+            author_kind="visitor",
+            author_id=None,
+            author_name="",
+            body=body,
+            client_id=client_id,
+            at=now,
+        )
+        conversation.last_seq = message.seq
+        roster = await build_roster(
+            session,
+            dealership,
+            department=department,
+            visitor_id=visitor_id,
+            conversation_id=conversation.id,
+            at=now,
+        )
+        result = machine.start(Start(now, roster), dealership.config)
+        for name, value in columns_from(result.state).items():
+            setattr(conversation, name, value)
+        await session.flush()
+        await carry_out(session, conversation, dealership, result, now, pending)
+        await sync_deadline(
+            session,
+            deadline_key(conversation.id),
+            machine.next_wakeup(result.state, dealership.config),
+        )
+    # Other tabs of this shopper learn of the new conversation and join it.
+    pending.frames.insert(
+        0,
+        (
+            visitor_channel(visitor_id),
+            {"type": "conversation_started", "conversation": conversation.id},
+        ),
+    )
+    pending.frames.insert(1, (conversation_channel(conversation.id), message_frame(message)))
+    await publish(rt, pending)
+    return message
+
+
+async def post_message(
+    rt: Runtime,
+    conversation_id: str,
+    *,
+    author_kind: str,
+    author_id: int | None,
+    author_name: str,
+    body: str,
+    client_id: str | None,
+) -> StoredMessage:
+    """Store a message in an open conversation, then publish it. Idempotent on client id."""
+    for attempt in range(2):
+        try:
+            async with rt.db.sessions() as session, session.begin():
+                conversation = await session.get(Conversation, conversation_id)
+                if conversation is None:
+                    raise LookupError(conversation_id)
+                now = rt.clock.now()
+                if conversation.state == "closed":
+                    raise ConversationClosed(conversation_id)
+                message, created = await append_message(
+                    session,
+                    conversation_id,
+                    author_kind=author_kind,
+                    author_id=author_id,
+                    author_name=author_name,
+                    body=body,
+                    client_id=client_id,
+                    at=now,
+                )
+                if (
+                    created
+                    and author_kind in HUMAN_KINDS
+                    and conversation.first_human_reply_at is None
+                ):
+                    await session.execute(
+                        update(Conversation)
+                        .where(
+                            Conversation.id == conversation_id,
+                            Conversation.first_human_reply_at.is_(None),
+                        )
+                        .values(first_human_reply_at=now)
+                        .execution_options(synchronize_session=False)
+                    )
+            break
+        except IntegrityError:
+            # Two sockets sent the same client id at once: the other insert won; read it back.
+            if attempt:
+                raise
+    if created:
+        pending = PendingFrames()
+        pending.add(conversation_channel(conversation_id), message_frame(message))
+        await publish(rt, pending)
+    return message

@@ -1,0 +1,34 @@
+"""Frames collected during a transaction and published to the broker after it commits."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from chat_server.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PendingFrames:
+    """Publishing before the commit could announce what a rollback then undoes."""
+
+    frames: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def add(self, channel: str, frame: dict[str, Any]) -> None:
+        self.frames.append((channel, frame))
+
+
+def encode(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+
+async def publish(rt: Runtime, pending: PendingFrames) -> None:
+    for channel, frame in pending.frames:
+        try:
+            await rt.hub.publish(channel, encode(frame))
+        except Exception:  # a broker outage must not undo a committed step
+            log.warning("publish to %s failed; clients resync from the database", channel)

@@ -1,0 +1,262 @@
+"""The I/O shell around the pure ladder: load state, step it, store the result, carry out commands.
+
+Every change to a conversation's ladder goes through ``advance``. It reads the conversation,
+asks the ladder for the next state, and writes it back only if nobody else wrote in between
+(``version`` compare-and-set); on a lost race it reads again and retries. This is what makes
+"two salespeople accept at once: exactly one wins" hold on SQLite and PostgreSQL alike.
+Frames for sockets are published only after the transaction commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from chat_server.chats.channels import conversation_channel, operator_channel
+from chat_server.chats.fanout import PendingFrames, publish
+from chat_server.chats.frames import status_frame
+from chat_server.chats.messages import messages_after
+from chat_server.chats.records import DealershipView, dealership_view
+from chat_server.chats.roster import build_roster
+from chat_server.chats.views import conversation_frame, ring_frame
+from chat_server.ladder import machine
+from chat_server.ladder.types import (
+    Announce,
+    Assign,
+    CancelRings,
+    Command,
+    CreateLead,
+    Event,
+    Finish,
+    LadderState,
+    Ring,
+    Roster,
+    StepResult,
+)
+from chat_server.leads.create import create_lead
+from chat_server.runtime import Runtime
+from chat_server.store.models import Conversation, Deadline, Dealership, Operator, RingRecord
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+
+EventFactory = Callable[[datetime, Roster | None], Event]
+Mutation = Callable[[AsyncSession, Conversation], Awaitable[None]]
+
+
+class ConversationNotFound(LookupError):
+    pass
+
+
+def deadline_key(conversation_id: str) -> str:
+    return f"ladder:{conversation_id}"
+
+
+def columns_from(state: LadderState) -> dict[str, Any]:
+    return {
+        "state": state.phase.value,
+        "outcome": state.outcome.value if state.outcome else None,
+        "owner_id": state.owner,
+        "owner_tier": state.owner_tier.value if state.owner_tier else None,
+        "store_rung_at": state.store_rung_at,
+        "pool_rung_at": state.pool_rung_at,
+        "accepted_at": state.accepted_at,
+        "lead_capture_at": state.capture_at,
+        "closed_at": state.closed_at,
+        "ladder": machine.to_json(state),
+    }
+
+
+async def sync_deadline(session: AsyncSession, key: str, fire_at: datetime | None) -> None:
+    """Make the stored deadline match the ladder's next wakeup (or remove it)."""
+    if fire_at is None:
+        await session.execute(delete(Deadline).where(Deadline.key == key))
+        return
+    changed = await session.execute(
+        update(Deadline)
+        .where(Deadline.key == key)
+        .values(fire_at=fire_at, lease_owner=None, lease_until=None)
+    )
+    if changed.rowcount == 0:  # type: ignore[attr-defined]
+        session.add(Deadline(key=key, fire_at=fire_at))
+        await session.flush()
+
+
+async def _operator_names(session: AsyncSession, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(Operator.id, Operator.name).where(Operator.id.in_(ids)))
+    return dict(rows.all())  # type: ignore[arg-type]
+
+
+async def carry_out(
+    session: AsyncSession,
+    conversation: Conversation,
+    dealership: DealershipView,
+    result: StepResult,
+    at: datetime,
+    outbox: PendingFrames,
+) -> None:
+    """Apply the ladder's commands to the store, queueing the frames they imply."""
+    conv_id = conversation.id
+    for command in result.commands:
+        await _carry_out_one(session, conversation, dealership, command, at, outbox)
+    # Owner-facing view of any state change, so the owner's console follows along.
+    if conversation.owner_id is not None and any(
+        isinstance(c, (Assign, Finish)) for c in result.commands
+    ):
+        include_messages = any(isinstance(c, Assign) for c in result.commands)
+        messages = await messages_after(session, conv_id, 0) if include_messages else None
+        frame = await conversation_frame(session, conversation, dealership, messages)
+        outbox.add(operator_channel(conversation.owner_id), frame)
+
+
+async def _carry_out_one(
+    session: AsyncSession,
+    conversation: Conversation,
+    dealership: DealershipView,
+    command: Command,
+    at: datetime,
+    outbox: PendingFrames,
+) -> None:
+    conv_id = conversation.id
+    match command:
+        case Ring(operators=operators, tier=tier, until=until, quiet=quiet):
+            frame = await ring_frame(session, conversation, dealership, tier, quiet, until)
+            for operator_id in operators:
+                extended = await session.execute(
+                    update(RingRecord)
+                    .where(
+                        RingRecord.conversation_id == conv_id,
+                        RingRecord.operator_id == operator_id,
+                        RingRecord.ended_at.is_(None),
+                    )
+                    .values(expires_at=until, quiet=quiet, tier=tier.value)
+                )
+                if extended.rowcount == 0:  # type: ignore[attr-defined]
+                    session.add(
+                        RingRecord(
+                            conversation_id=conv_id,
+                            operator_id=operator_id,
+                            tier=tier.value,
+                            quiet=quiet,
+                            offered_at=at,
+                            expires_at=until,
+                        )
+                    )
+                outbox.add(operator_channel(operator_id), frame)
+            if operators and not quiet:
+                await session.execute(
+                    update(Operator).where(Operator.id.in_(operators)).values(last_rung_at=at)
+                )
+        case CancelRings(operators=operators, reason=reason):
+            if operators:
+                await session.execute(
+                    update(RingRecord)
+                    .where(
+                        RingRecord.conversation_id == conv_id,
+                        RingRecord.operator_id.in_(operators),
+                        RingRecord.ended_at.is_(None),
+                    )
+                    .values(ended_at=at, end_reason=reason.value)
+                )
+            for operator_id in operators:
+                outbox.add(
+                    operator_channel(operator_id),
+                    {"type": "ring_cancelled", "conversation": conv_id, "reason": reason.value},
+                )
+        case Announce(phase=phase, agent=agent):
+            names = await _operator_names(session, [agent] if agent else [])
+            outbox.add(
+                conversation_channel(conv_id),
+                status_frame(conv_id, phase.value, names.get(agent) if agent else None),
+            )
+        case CreateLead(service=service):
+            await create_lead(session, conversation, service, at)
+        case Assign(operator=operator_id):
+            # The winner's own ring ends too, so every console drops the card at once.
+            await session.execute(
+                update(RingRecord)
+                .where(
+                    RingRecord.conversation_id == conv_id,
+                    RingRecord.operator_id == operator_id,
+                    RingRecord.ended_at.is_(None),
+                )
+                .values(ended_at=at, end_reason="accepted")
+            )
+            outbox.add(
+                operator_channel(operator_id),
+                {"type": "ring_cancelled", "conversation": conv_id, "reason": "accepted"},
+            )
+        case Finish():
+            pass  # the outcome and closing time are columns copied from the state
+
+
+async def advance(
+    rt: Runtime,
+    conversation_id: str,
+    make_event: EventFactory,
+    *,
+    with_roster: bool = False,
+    mutate: Mutation | None = None,
+) -> StepResult:
+    """Feed one event to a conversation's ladder and carry out what it decides.
+
+    Raises ``IllegalTransition`` from the ladder unchanged (nothing is written then) and
+    ``ConversationNotFound`` for an unknown id.
+    """
+    for _attempt in range(MAX_ATTEMPTS):
+        outbox = PendingFrames()
+        try:
+            async with rt.db.sessions() as session, session.begin():
+                conversation = await session.get(Conversation, conversation_id)
+                if conversation is None:
+                    raise ConversationNotFound(conversation_id)
+                dealership = dealership_view(
+                    await session.get_one(Dealership, conversation.dealership_id)
+                )
+                if mutate is not None:
+                    await mutate(session, conversation)
+                now = rt.clock.now()
+                roster = None
+                if with_roster:
+                    roster = await build_roster(
+                        session,
+                        dealership,
+                        department=conversation.department,
+                        visitor_id=conversation.visitor_id,
+                        conversation_id=conversation.id,
+                        at=now,
+                    )
+                state = machine.from_json(conversation.ladder)
+                result = machine.step(state, make_event(now, roster), dealership.config)
+                for name, value in columns_from(result.state).items():
+                    setattr(conversation, name, value)
+                await session.flush()  # StaleDataError here means we lost a race
+                await carry_out(session, conversation, dealership, result, now, outbox)
+                await sync_deadline(
+                    session,
+                    deadline_key(conversation_id),
+                    machine.next_wakeup(result.state, dealership.config),
+                )
+        except StaleDataError:
+            continue
+        await publish(rt, outbox)
+        return result
+    raise RuntimeError(f"conversation {conversation_id}: too much contention, gave up")
+
+
+__all__ = [
+    "ConversationNotFound",
+    "advance",
+    "carry_out",
+    "deadline_key",
+    "sync_deadline",
+]

@@ -1,0 +1,60 @@
+"""Plain, immutable views of stored rows: what repositories hand to the rest of the server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chat_server.ladder.hours import department_open
+from chat_server.ladder.types import LadderConfig, Strategy
+from chat_server.store.models import Dealership
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    conversation_id: str
+    seq: int
+    author_kind: str
+    author_name: str
+    body: str
+    created_at: datetime
+    client_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DealershipView:
+    id: int
+    slug: str
+    name: str
+    site_key: str
+    time_zone: str
+    hours: dict[str, Any]
+    allowed_origins: tuple[str, ...]
+    greeting: str
+    config: LadderConfig
+
+    def is_open(self, department: str, at: datetime) -> bool:
+        return department_open(self.hours, department, self.time_zone, at)
+
+
+def dealership_view(row: Dealership) -> DealershipView:
+    return DealershipView(
+        id=row.id,
+        slug=row.slug,
+        name=row.name,
+        site_key=row.site_key,
+        time_zone=row.time_zone,
+        hours=dict(row.hours or {}),
+        allowed_origins=tuple(row.allowed_origins or ()),
+        greeting=row.greeting,
+        config=LadderConfig(
+            sticky_s=row.sticky_s,
+            store_window_s=row.store_window_s,
+            pool_window_s=row.pool_window_s,
+            round_robin_step_s=row.round_robin_step_s,
+            strategy=Strategy(row.ring_strategy),
+            grace_s=row.grace_s,
+            capture_window_s=row.capture_window_s,
+        ),
+    )

@@ -1,0 +1,50 @@
+"""What the running server shares between requests, owned by the app's lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chat_server.broker import Broker, Hub
+from chat_server.clock import Clock
+from chat_server.settings import Settings
+from chat_server.store.database import Database
+
+
+@dataclass
+class LocalSockets:
+    """Counts of this node's open sockets, per conversation (visitors) and per operator."""
+
+    visitors: dict[str, int] = field(default_factory=dict)
+    operators: dict[int, int] = field(default_factory=dict)
+
+    def add_visitor(self, conversation_id: str) -> None:
+        self.visitors[conversation_id] = self.visitors.get(conversation_id, 0) + 1
+
+    def remove_visitor(self, conversation_id: str) -> int:
+        left = self.visitors.get(conversation_id, 1) - 1
+        if left <= 0:
+            self.visitors.pop(conversation_id, None)
+            return 0
+        self.visitors[conversation_id] = left
+        return left
+
+    def add_operator(self, operator_id: int) -> None:
+        self.operators[operator_id] = self.operators.get(operator_id, 0) + 1
+
+    def remove_operator(self, operator_id: int) -> int:
+        left = self.operators.get(operator_id, 1) - 1
+        if left <= 0:
+            self.operators.pop(operator_id, None)
+            return 0
+        self.operators[operator_id] = left
+        return left
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    db: Database
+    broker: Broker
+    hub: Hub
+    clock: Clock
+    sockets: LocalSockets = field(default_factory=LocalSockets)

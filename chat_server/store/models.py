@@ -1,0 +1,211 @@
+"""SQLAlchemy 2 typed models: the whole schema. Changed only through Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both SQLite (which has no zone) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Group(Base):
+    __tablename__ = "groups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class Dealership(Base):
+    __tablename__ = "dealerships"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"))
+    site_key: Mapped[str] = mapped_column(String(64), unique=True)
+    time_zone: Mapped[str] = mapped_column(String(64))
+    country: Mapped[str] = mapped_column(String(2), default="US")
+    # {"sales": {"mon": [["09:00", "20:00"]], ...}, "service": {...}, "parts": {...}}
+    hours: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    allowed_origins: Mapped[list[Any]] = mapped_column(default=list)
+    greeting: Mapped[str] = mapped_column(String(500), default="Hi! How can we help?")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    crm_email: Mapped[str] = mapped_column(String(320), default="")
+    webhook_url: Mapped[str] = mapped_column(String(500), default="")
+    ring_strategy: Mapped[str] = mapped_column(String(20), default="ring_all")
+    sticky_s: Mapped[float] = mapped_column(default=8.0)
+    store_window_s: Mapped[float] = mapped_column(default=20.0)
+    pool_window_s: Mapped[float] = mapped_column(default=25.0)
+    round_robin_step_s: Mapped[float] = mapped_column(default=8.0)
+    grace_s: Mapped[float] = mapped_column(default=60.0)
+    capture_window_s: Mapped[float] = mapped_column(default=300.0)
+
+
+class Pool(Base):
+    __tablename__ = "pools"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class PoolCoverage(Base):
+    __tablename__ = "pool_coverage"
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pools.id"), primary_key=True)
+    dealership_id: Mapped[int] = mapped_column(ForeignKey("dealerships.id"), primary_key=True)
+
+
+class Operator(Base):
+    __tablename__ = "operators"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # salesperson, manager, receptionist, admin
+    dealership_id: Mapped[int | None] = mapped_column(ForeignKey("dealerships.id"))
+    pool_id: Mapped[int | None] = mapped_column(ForeignKey("pools.id"))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"))
+    presence: Mapped[str] = mapped_column(String(20), default="away")
+    presence_at: Mapped[datetime | None]
+    last_rung_at: Mapped[datetime | None]
+    capacity: Mapped[int] = mapped_column(Integer, default=3)
+    # Bumped on sign-out everywhere and password change: invalidates old session cookies.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Visitor(Base):
+    __tablename__ = "visitors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dealership_id: Mapped[int] = mapped_column(ForeignKey("dealerships.id"), index=True)
+    # sha256 of the bearer token the widget keeps; the token itself is never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dealership_id: Mapped[int] = mapped_column(ForeignKey("dealerships.id"))
+    visitor_id: Mapped[int] = mapped_column(ForeignKey("visitors.id"), index=True)
+    department: Mapped[str] = mapped_column(String(20), default="sales")
+    state: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    owner_tier: Mapped[str | None] = mapped_column(String(10))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    ladder: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    page: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    vehicle: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    contact: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    first_message_at: Mapped[datetime]
+    store_rung_at: Mapped[datetime | None]
+    pool_rung_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    first_human_reply_at: Mapped[datetime | None]
+    lead_capture_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_conversations_dealership_state", "dealership_id", "state"),
+        Index("ix_conversations_owner_state", "owner_id", "state"),
+    )
+    # The ORM adds "WHERE version = <read>" to every UPDATE and raises StaleDataError when a
+    # concurrent writer got there first: the compare-and-set behind accepting a chat.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    author_kind: Mapped[str] = mapped_column(String(20))  # visitor, staff, receptionist, system
+    author_id: Mapped[int | None] = mapped_column(Integer)
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
+        UniqueConstraint("conversation_id", "client_id", name="uq_messages_conversation_client"),
+    )
+
+
+class RingRecord(Base):
+    __tablename__ = "rings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    tier: Mapped[str] = mapped_column(String(10))
+    quiet: Mapped[bool] = mapped_column(default=False)
+    offered_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+
+    __table_args__ = (Index("ix_rings_operator_open", "operator_id", "ended_at"),)
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), unique=True)
+    dealership_id: Mapped[int] = mapped_column(ForeignKey("dealerships.id"), index=True)
+    visitor_id: Mapped[int] = mapped_column(ForeignKey("visitors.id"))
+    service: Mapped[str] = mapped_column(String(20))  # store, pool, unanswered
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    preferred_time: Mapped[str] = mapped_column(String(20), default="nopreference")
+    created_at: Mapped[datetime]
+
+
+class Deadline(Base):
+    """A durable timer: fired by whichever node claims it first once ``fire_at`` passes."""
+
+    __tablename__ = "deadlines"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    fire_at: Mapped[datetime] = mapped_column(index=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None]

@@ -1,0 +1,158 @@
+"""What both websocket endpoints share: sending, rate limiting, and in-order exactly-once
+delivery of conversation messages.
+
+Live messages arrive from the broker; a socket may miss some (it joined late, the broker
+hiccuped) or see them out of order (two nodes stored seq 7 and 8 at once). ``deliver``
+keeps, per conversation, the last sequence number this socket sent; anything at or below it
+is dropped, and a gap is filled from the database before the later message goes out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from chat_server.broker import Inbox, InboxOverflow
+from chat_server.chats.channels import conversation_channel
+from chat_server.chats.fanout import encode
+from chat_server.chats.frames import message_frame
+from chat_server.chats.messages import messages_after
+from chat_server.runtime import Runtime
+
+CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
+RATE_PER_S = 20.0
+RATE_BURST = 40.0
+
+
+class TokenBucket:
+    """Allows ``rate`` frames a second on average with bursts up to ``burst``."""
+
+    def __init__(self, rate: float = RATE_PER_S, burst: float = RATE_BURST) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.stamp = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class Connection:
+    """One accepted websocket: a send lock, an inbox from the hub and per-conversation cursors."""
+
+    def __init__(self, rt: Runtime, websocket: WebSocket, side: str) -> None:
+        self.rt = rt
+        self.websocket = websocket
+        self.side = side  # "visitor" or "operator": whose typing frames to drop
+        self.inbox = Inbox()
+        self.bucket = TokenBucket()
+        self.cursors: dict[str, int] = {}
+        self._send_lock = asyncio.Lock()
+        self._writer: asyncio.Task[None] | None = None
+        self.on_control: Callable[[str, dict[str, Any]], Awaitable[bool]] | None = None
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        await self.send_text(encode(frame))
+
+    async def send_text(self, text: str) -> None:
+        async with self._send_lock:
+            await self.websocket.send_text(text)
+
+    async def close(self, code: int, reason: str) -> None:
+        if self.websocket.application_state != WebSocketState.DISCONNECTED:
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await self.websocket.close(code=code, reason=reason)
+
+    async def receive_text(self) -> str | None:
+        """The next text frame; None when the peer went away. Binary frames are refused."""
+        message = await self.websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return None
+        text = message.get("text")
+        if text is None:
+            raise ValueError("binary frames are not part of the protocol")
+        return text
+
+    # --- joining conversations ------------------------------------------------------
+
+    async def join(self, conversation_id: str, known_seq: int) -> None:
+        """Listen to a conversation, then send whatever came after ``known_seq``.
+
+        Joining first and reading second leaves no window in which a message is missed;
+        anything both read and received live is dropped by the cursor.
+        """
+        await self.rt.hub.join(conversation_channel(conversation_id), self.inbox)
+        self.cursors[conversation_id] = max(known_seq, self.cursors.get(conversation_id, 0))
+        await self.fill(conversation_id)
+
+    async def leave(self, conversation_id: str) -> None:
+        self.cursors.pop(conversation_id, None)
+        await self.rt.hub.leave(conversation_channel(conversation_id), self.inbox)
+
+    async def fill(self, conversation_id: str, up_to: int | None = None) -> None:
+        after = self.cursors.get(conversation_id, 0)
+        async with self.rt.db.sessions() as session:
+            missing = await messages_after(session, conversation_id, after, up_to)
+        for message in missing:
+            await self.send(message_frame(message))
+            self.cursors[conversation_id] = message.seq
+
+    def mark_sent(self, conversation_id: str, seq: int) -> None:
+        if conversation_id in self.cursors:
+            self.cursors[conversation_id] = max(self.cursors[conversation_id], seq)
+
+    # --- delivery -------------------------------------------------------------------
+
+    async def deliver(self, raw: str) -> None:
+        frame = json.loads(raw)
+        kind = frame.get("type")
+        if kind == "message":
+            conversation_id = frame["conversation"]
+            cursor = self.cursors.get(conversation_id)
+            if cursor is None or frame["seq"] <= cursor:
+                return
+            if frame["seq"] > cursor + 1:
+                await self.fill(conversation_id, up_to=frame["seq"] - 1)
+            await self.send_text(raw)
+            self.cursors[conversation_id] = frame["seq"]
+            return
+        if kind == "typing" and frame.get("from") == self.side:
+            return
+        if self.on_control is not None and await self.on_control(kind, frame):
+            return
+        await self.send_text(raw)
+
+    async def _pump(self) -> None:
+        try:
+            while True:
+                _channel, raw = await self.inbox.get()
+                await self.deliver(raw)
+        except InboxOverflow:
+            # A client that stops reading must not hold memory or stall anyone else.
+            await self.close(CLOSE_POLICY, "too slow: messages were not being read")
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass  # the reader sees the disconnect and cleans up
+
+    def start_writer(self) -> asyncio.Task[None]:
+        self._writer = asyncio.create_task(self._pump())
+        return self._writer
+
+    async def shutdown(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._writer
+        await self.rt.hub.leave_all(self.inbox)

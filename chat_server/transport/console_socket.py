@@ -1,0 +1,270 @@
+"""The operator's websocket, ``/ws/console`` (docs/protocol.md), authenticated by session cookie."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select, update
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from chat_server.chats.access import OperatorView, answering_tier
+from chat_server.chats.channels import conversation_channel, operator_channel
+from chat_server.chats.conversations import ConversationClosed, post_message
+from chat_server.chats.fanout import encode
+from chat_server.chats.frames import ack_frame, error_frame, iso, typing_frame
+from chat_server.chats.ladder_shell import ConversationNotFound, advance
+from chat_server.chats.messages import messages_after
+from chat_server.chats.records import dealership_view
+from chat_server.chats.views import conversation_frame, ring_frame
+from chat_server.ladder.types import Accept, Close, Decline, IllegalTransition, Phase, Tier
+from chat_server.runtime import Runtime
+from chat_server.store.models import Conversation, Dealership, Operator, RingRecord
+from chat_server.transport.connection import CLOSE_POLICY, Connection
+from chat_server.transport.protocol import (
+    ConversationAction,
+    FrameError,
+    SendMessage,
+    SetPresence,
+    Typing,
+    decode,
+    parse_console_frame,
+)
+from operator_console.auth import current_operator
+
+log = logging.getLogger(__name__)
+
+AUTHOR_KIND = {"receptionist": "receptionist"}  # everyone else speaks as store staff
+
+
+def same_origin(websocket: WebSocket) -> bool:
+    """The console socket accepts only pages served by this server (no cross-site hijacking)."""
+    origin = websocket.headers.get("origin")
+    if not origin:
+        return False
+    return urlsplit(origin).netloc == websocket.headers.get("host", "")
+
+
+class ConsoleSession:
+    def __init__(self, rt: Runtime, websocket: WebSocket, operator: OperatorView) -> None:
+        self.rt = rt
+        self.operator = operator
+        self.conn = Connection(rt, websocket, side="operator")
+        self.conn.on_control = self._control
+
+    async def run(self) -> None:
+        self.rt.sockets.add_operator(self.operator.id)
+        try:
+            await self.rt.hub.join(operator_channel(self.operator.id), self.conn.inbox)
+            await self._welcome()
+            self.conn.start_writer()
+            while True:
+                text = await self.conn.receive_text()
+                if text is None:
+                    return
+                if not self.conn.bucket.take():
+                    await self.conn.close(CLOSE_POLICY, "too many frames: slow down")
+                    return
+                await self._handle(text)
+        except (WebSocketDisconnect, ValueError):
+            return
+        finally:
+            await self.conn.shutdown()
+            self.rt.sockets.remove_operator(self.operator.id)
+
+    async def _welcome(self) -> None:
+        now = self.rt.clock.now()
+        async with self.rt.db.sessions() as session:
+            presence = await session.scalar(
+                select(Operator.presence).where(Operator.id == self.operator.id)
+            )
+            rings = []
+            open_rings = await session.scalars(
+                select(RingRecord).where(
+                    RingRecord.operator_id == self.operator.id,
+                    RingRecord.ended_at.is_(None),
+                    RingRecord.expires_at > now,
+                )
+            )
+            for ring in open_rings:
+                conversation = await session.get_one(Conversation, ring.conversation_id)
+                dealership = dealership_view(
+                    await session.get_one(Dealership, conversation.dealership_id)
+                )
+                rings.append(
+                    await ring_frame(
+                        session,
+                        conversation,
+                        dealership,
+                        Tier(ring.tier),
+                        ring.quiet,
+                        ring.expires_at,
+                    )
+                )
+            conversations = []
+            owned = await session.scalars(
+                select(Conversation).where(
+                    Conversation.owner_id == self.operator.id,
+                    Conversation.state == Phase.CONNECTED.value,
+                )
+            )
+            for conversation in owned:
+                dealership = dealership_view(
+                    await session.get_one(Dealership, conversation.dealership_id)
+                )
+                messages = await messages_after(session, conversation.id, 0)
+                conversations.append(
+                    await conversation_frame(session, conversation, dealership, messages)
+                )
+        for frame in conversations:
+            await self._listen(frame)
+        await self.conn.send(
+            {
+                "type": "welcome",
+                "operator": {
+                    "id": self.operator.id,
+                    "name": self.operator.name,
+                    "role": self.operator.role,
+                },
+                "presence": presence,
+                "rings": rings,
+                "conversations": conversations,
+                "server_time": iso(now),
+            }
+        )
+
+    async def _listen(self, frame: dict[str, Any]) -> None:
+        """Follow a conversation this operator now owns, from the last message they have."""
+        known = max((m["seq"] for m in frame.get("messages", [])), default=0)
+        await self.rt.hub.join(conversation_channel(frame["id"]), self.conn.inbox)
+        self.conn.cursors[frame["id"]] = max(known, self.conn.cursors.get(frame["id"], 0))
+
+    async def _control(self, kind: str, frame: dict[str, Any]) -> bool:
+        if kind == "status":
+            return True  # visitor-facing; the owner gets ``conversation`` frames instead
+        if kind == "conversation":
+            owner = frame.get("owner") or {}
+            mine = owner.get("id") == self.operator.id
+            if mine and frame["state"] == Phase.CONNECTED.value:
+                await self._listen(frame)
+                await self.conn.send_text(encode(frame))
+                await self.conn.fill(frame["id"])  # anything said between the frame and now
+                return True
+            if frame["state"] == Phase.CLOSED.value:
+                await self.conn.leave(frame["id"])
+        return False
+
+    # --- frames -----------------------------------------------------------------------
+
+    async def _handle(self, text: str) -> None:
+        try:
+            request = parse_console_frame(decode(text))
+            if isinstance(request, SetPresence):
+                await self._presence(request.status)
+            elif isinstance(request, ConversationAction):
+                await self._act(request)
+            elif isinstance(request, SendMessage):
+                await self._message(request)
+            elif isinstance(request, Typing):
+                await self._typing(request)
+        except FrameError as error:
+            await self.conn.send(error_frame(error.code, error.message))
+
+    async def _presence(self, status: str) -> None:
+        async with self.rt.db.sessions() as session, session.begin():
+            await session.execute(
+                update(Operator)
+                .where(Operator.id == self.operator.id)
+                .values(presence=status, presence_at=self.rt.clock.now())
+            )
+        # Every console of this operator (other tabs, other nodes) shows the same status.
+        await self.rt.hub.publish(
+            operator_channel(self.operator.id), encode({"type": "presence", "status": status})
+        )
+
+    async def _conversation(self, conversation_id: str) -> Conversation:
+        """Load a conversation this operator may act on; foreign ones look like missing ones."""
+        async with self.rt.db.sessions() as session:
+            conversation = await session.get(Conversation, conversation_id)
+            if conversation is None:
+                raise FrameError("no_conversation", "no such conversation")
+            tier = await answering_tier(session, self.operator, conversation.dealership_id)
+            if tier is None and self.operator.role != "admin":
+                raise FrameError("no_conversation", "no such conversation")
+            return conversation
+
+    async def _act(self, request: ConversationAction) -> None:
+        conversation = await self._conversation(request.conversation)
+        async with self.rt.db.sessions() as session:
+            tier = await answering_tier(session, self.operator, conversation.dealership_id)
+        operator_id = self.operator.id
+        try:
+            if request.action == "accept":
+                if tier is None:
+                    raise FrameError("not_allowed", "you cannot answer for this dealership")
+                await advance(
+                    self.rt, conversation.id, lambda now, _r: Accept(operator_id, tier, now)
+                )
+            elif request.action == "decline":
+                await advance(
+                    self.rt,
+                    conversation.id,
+                    lambda now, roster: Decline(operator_id, now, roster),  # type: ignore[arg-type]
+                    with_roster=True,
+                )
+            elif request.action == "close":
+                if conversation.owner_id != operator_id:
+                    raise FrameError("not_allowed", "only the operator in the chat can close it")
+                await advance(self.rt, conversation.id, lambda now, _r: Close(now))
+        except IllegalTransition as error:
+            code = "taken" if error.phase == Phase.CONNECTED else "closed"
+            if error.phase in (Phase.RINGING_STORE, Phase.LEAD_CAPTURE):
+                code = "not_allowed"
+            await self.conn.send(
+                error_frame(code, str(error), conversation=conversation.id)
+            )
+        except ConversationNotFound:
+            raise FrameError("no_conversation", "no such conversation") from None
+
+    async def _message(self, request: SendMessage) -> None:
+        assert request.conversation is not None
+        conversation = await self._conversation(request.conversation)
+        if conversation.owner_id != self.operator.id:
+            raise FrameError("not_allowed", "accept the conversation before replying")
+        try:
+            message = await post_message(
+                self.rt,
+                conversation.id,
+                author_kind=AUTHOR_KIND.get(self.operator.role, "staff"),
+                author_id=self.operator.id,
+                author_name=self.operator.name,
+                body=request.body,
+                client_id=request.client_id,
+            )
+        except ConversationClosed:
+            raise FrameError("closed", "this conversation has ended") from None
+        await self.conn.send(ack_frame(message))
+
+    async def _typing(self, request: Typing) -> None:
+        assert request.conversation is not None
+        conversation = await self._conversation(request.conversation)
+        if conversation.owner_id != self.operator.id:
+            return
+        await self.rt.hub.publish(
+            conversation_channel(conversation.id),
+            encode(typing_frame(conversation.id, "operator", request.active)),
+        )
+
+
+async def console_endpoint(websocket: WebSocket) -> None:
+    rt: Runtime = websocket.app.state.runtime
+    await websocket.accept()
+    if not same_origin(websocket):
+        await websocket.close(code=CLOSE_POLICY, reason="origin not allowed")
+        return
+    operator = await current_operator(rt, websocket.session)
+    if operator is None:
+        await websocket.close(code=CLOSE_POLICY, reason="sign in first")
+        return
+    await ConsoleSession(rt, websocket, operator).run()

@@ -1,0 +1,226 @@
+"""Parsing and validating client frames of wire protocol v1. Pure: text in, dataclass out.
+
+Anything malformed raises ``FrameError`` with the error code and a message naming the field,
+which the socket turns into an ``error`` frame and keeps going.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+MAX_BODY_CHARS = 4000
+MAX_CLIENT_ID_CHARS = 64
+MAX_FRAME_BYTES = 64 * 1024
+PREFERRED_TIMES = ("nopreference", "morning", "afternoon", "evening")
+
+
+class FrameError(ValueError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def decode(text: str) -> dict[str, Any]:
+    try:
+        frame = json.loads(text)
+    except (ValueError, RecursionError):
+        raise FrameError("bad_frame", "frame is not valid JSON") from None
+    if not isinstance(frame, dict):
+        raise FrameError("bad_frame", "frame is not a JSON object")
+    kind = frame.get("type")
+    if not isinstance(kind, str):
+        raise FrameError("bad_frame", "frame has no string field 'type'")
+    return frame
+
+
+def text_field(
+    frame: dict[str, Any], name: str, *, max_chars: int, required: bool = True
+) -> str:
+    value = frame.get(name)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise FrameError("bad_field", f"'{name}' must be a string")
+    if len(value) > max_chars:
+        raise FrameError("bad_field", f"'{name}' is longer than {max_chars} characters")
+    return value
+
+
+def optional_text(frame: dict[str, Any], name: str, *, max_chars: int) -> str | None:
+    value = frame.get(name)
+    if value is None:
+        return None
+    return text_field(frame, name, max_chars=max_chars)
+
+
+def bool_field(frame: dict[str, Any], name: str) -> bool:
+    value = frame.get(name)
+    if not isinstance(value, bool):
+        raise FrameError("bad_field", f"'{name}' must be true or false")
+    return value
+
+
+def object_field(frame: dict[str, Any], name: str, *, max_keys: int = 30) -> dict[str, Any] | None:
+    value = frame.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise FrameError("bad_field", f"'{name}' must be an object or null")
+    if len(value) > max_keys:
+        raise FrameError("bad_field", f"'{name}' has too many fields")
+    # Keep only short scalar values: page and vehicle context are shown to operators as text.
+    clean: dict[str, Any] = {}
+    for key, item in value.items():
+        if isinstance(item, (str, int, float, bool)) and len(str(key)) <= 40:
+            clean[str(key)] = item if not isinstance(item, str) else item[:500]
+    return clean
+
+
+def body_field(frame: dict[str, Any]) -> str:
+    body = frame.get("body")
+    if not isinstance(body, str):
+        raise FrameError("bad_field", "'body' must be a string")
+    if len(body) > MAX_BODY_CHARS:
+        raise FrameError("too_long", f"a message may have at most {MAX_BODY_CHARS} characters")
+    if not body.strip():
+        raise FrameError("bad_field", "'body' is empty")
+    return body
+
+
+def client_id_field(frame: dict[str, Any]) -> str:
+    client_id = frame.get("client_id")
+    if not isinstance(client_id, str) or not 1 <= len(client_id) <= MAX_CLIENT_ID_CHARS:
+        raise FrameError("bad_field", f"'client_id' must be 1-{MAX_CLIENT_ID_CHARS} characters")
+    return client_id
+
+
+def seq_field(frame: dict[str, Any], name: str = "last_seq") -> int:
+    value = frame.get(name, 0)
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise FrameError("bad_field", f"'{name}' must be a non-negative integer")
+    return value
+
+
+# --- visitor frames -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hello:
+    visitor: str | None
+    conversation: str | None
+    last_seq: int
+    page: dict[str, Any]
+    vehicle: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class SendMessage:
+    client_id: str
+    body: str
+    conversation: str | None = None  # console frames name the conversation
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    name: str
+    phone: str
+    email: str
+    preferred_time: str
+    consent: bool
+
+
+@dataclass(frozen=True)
+class Typing:
+    active: bool
+    conversation: str | None = None
+
+
+def parse_hello(frame: dict[str, Any]) -> Hello:
+    return Hello(
+        visitor=optional_text(frame, "visitor", max_chars=100) or None,
+        conversation=optional_text(frame, "conversation", max_chars=64) or None,
+        last_seq=seq_field(frame),
+        page=object_field(frame, "page") or {},
+        vehicle=object_field(frame, "vehicle"),
+    )
+
+
+def parse_contact(frame: dict[str, Any]) -> ContactDetails:
+    name = text_field(frame, "name", max_chars=200, required=False).strip()
+    phone = text_field(frame, "phone", max_chars=40, required=False).strip()
+    email = text_field(frame, "email", max_chars=320, required=False).strip()
+    preferred = text_field(frame, "preferred_time", max_chars=20, required=False) or "nopreference"
+    if preferred not in PREFERRED_TIMES:
+        raise FrameError("bad_field", f"'preferred_time' must be one of {', '.join(PREFERRED_TIMES)}")
+    consent = frame.get("consent", False)
+    if not isinstance(consent, bool):
+        raise FrameError("bad_field", "'consent' must be true or false")
+    if not phone and not email:
+        raise FrameError("bad_field", "give a phone number or an e-mail address")
+    if email and ("@" not in email or email.startswith("@") or email.endswith("@")):
+        raise FrameError("bad_field", "'email' is not an e-mail address")
+    digits = sum(ch.isdigit() for ch in phone)
+    if phone and not 7 <= digits <= 15:
+        raise FrameError("bad_field", "'phone' must have 7 to 15 digits")
+    return ContactDetails(name, phone, email, preferred, consent)
+
+
+def parse_visitor_frame(frame: dict[str, Any]) -> SendMessage | ContactDetails | Typing:
+    kind = frame["type"]
+    if kind == "message":
+        return SendMessage(client_id=client_id_field(frame), body=body_field(frame))
+    if kind == "contact":
+        return parse_contact(frame)
+    if kind == "typing":
+        return Typing(active=bool_field(frame, "active"))
+    if kind == "hello":
+        raise FrameError("bad_frame", "hello was already received")
+    raise FrameError("unknown_type", f"unknown frame type {kind[:40]!r}")
+
+
+# --- console frames -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SetPresence:
+    status: str
+
+
+@dataclass(frozen=True)
+class ConversationAction:
+    action: str  # accept, decline, close
+    conversation: str
+
+
+def conversation_field(frame: dict[str, Any]) -> str:
+    value = frame.get("conversation")
+    if not isinstance(value, str) or not 1 <= len(value) <= 64:
+        raise FrameError("bad_field", "'conversation' must be a conversation id")
+    return value
+
+
+def parse_console_frame(
+    frame: dict[str, Any],
+) -> SetPresence | ConversationAction | SendMessage | Typing:
+    kind = frame["type"]
+    if kind == "presence":
+        status = frame.get("status")
+        if status not in ("available", "away"):
+            raise FrameError("bad_field", "'status' must be available or away")
+        return SetPresence(status)
+    if kind in ("accept", "decline", "close"):
+        return ConversationAction(kind, conversation_field(frame))
+    if kind == "message":
+        return SendMessage(
+            client_id=client_id_field(frame),
+            body=body_field(frame),
+            conversation=conversation_field(frame),
+        )
+    if kind == "typing":
+        return Typing(active=bool_field(frame, "active"), conversation=conversation_field(frame))
+    raise FrameError("unknown_type", f"unknown frame type {kind[:40]!r}")

@@ -1,0 +1,296 @@
+"""The shopper's websocket, ``/ws/visitor?site=SITE_KEY`` (docs/protocol.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from chat_server.chats.channels import conversation_channel, visitor_channel
+from chat_server.chats.conversations import ConversationClosed, post_message, start_conversation
+from chat_server.chats.fanout import encode
+from chat_server.chats.frames import ack_frame, error_frame, message_frame, typing_frame
+from chat_server.chats.ladder_shell import advance
+from chat_server.chats.messages import messages_after
+from chat_server.chats.records import DealershipView, dealership_view
+from chat_server.chats.visitors import pick_conversation, resolve_visitor
+from chat_server.ladder.types import ContactGiven, IllegalTransition, ShopperBack, ShopperLeft
+from chat_server.runtime import Runtime
+from chat_server.store.models import Conversation, Dealership, Operator, Visitor
+from chat_server.transport.connection import CLOSE_POLICY, Connection
+from chat_server.transport.protocol import (
+    ContactDetails,
+    FrameError,
+    SendMessage,
+    Typing,
+    decode,
+    parse_hello,
+    parse_visitor_frame,
+)
+
+log = logging.getLogger(__name__)
+
+HELLO_TIMEOUT_S = 15.0
+
+
+async def find_dealership(rt: Runtime, site_key: str | None) -> DealershipView | None:
+    if not site_key or len(site_key) > 64:
+        return None
+    async with rt.db.sessions() as session:
+        row = await session.scalar(select(Dealership).where(Dealership.site_key == site_key))
+        return dealership_view(row) if row is not None else None
+
+
+class VisitorSession:
+    """One shopper socket: hello/welcome, then messages, contact details and typing."""
+
+    def __init__(self, rt: Runtime, websocket: WebSocket, dealership: DealershipView) -> None:
+        self.rt = rt
+        self.dealership = dealership
+        self.conn = Connection(rt, websocket, side="visitor")
+        self.conn.on_control = self._control
+        self.visitor_id: int | None = None
+        self.conversation_id: str | None = None
+        self.conversation_open = False
+        self.page: dict[str, Any] = {}
+        self.vehicle: dict[str, Any] | None = None
+
+    async def run(self) -> None:
+        try:
+            if not await self._handshake():
+                return
+            self.conn.start_writer()
+            while True:
+                text = await self.conn.receive_text()
+                if text is None:
+                    return
+                if not self.conn.bucket.take():
+                    await self.conn.close(CLOSE_POLICY, "too many frames: slow down")
+                    return
+                await self._handle(text)
+        except (WebSocketDisconnect, ValueError):
+            return
+        finally:
+            await self._disconnected()
+
+    # --- hello ------------------------------------------------------------------------
+
+    async def _handshake(self) -> bool:
+        while True:
+            try:
+                text = await asyncio.wait_for(self.conn.receive_text(), HELLO_TIMEOUT_S)
+            except TimeoutError:
+                await self.conn.close(CLOSE_POLICY, "no hello received")
+                return False
+            if text is None:
+                return False
+            try:
+                frame = decode(text)
+                if frame["type"] != "hello":
+                    raise FrameError("bad_frame", "the first frame must be hello")
+                hello = parse_hello(frame)
+                self.page, self.vehicle = hello.page, hello.vehicle
+                break
+            except FrameError as error:
+                await self.conn.send(error_frame(error.code, error.message))
+        async with self.rt.db.sessions() as session, session.begin():
+            now = self.rt.clock.now()
+            self.visitor_id, token = await resolve_visitor(
+                session, self.dealership.id, hello.visitor, now
+            )
+            conversation = await pick_conversation(session, self.visitor_id, hello.conversation)
+        await self.rt.hub.join(visitor_channel(self.visitor_id), self.conn.inbox)
+        messages: list[dict[str, Any]] = []
+        state = agent = None
+        if conversation is not None:
+            self.conversation_id = conversation.id
+            known = hello.last_seq if conversation.id == hello.conversation else 0
+            await self.rt.hub.join(conversation_channel(conversation.id), self.conn.inbox)
+            async with self.rt.db.sessions() as session:
+                current = await session.get_one(Conversation, conversation.id)
+                stored = await messages_after(session, conversation.id, known)
+                state = current.state
+                agent = await _agent(session, current)
+            messages = [message_frame(m) for m in stored]
+            self.conn.cursors[conversation.id] = stored[-1].seq if stored else known
+            self.conversation_open = state != "closed"
+        await self.conn.send(
+            {
+                "type": "welcome",
+                "visitor": token,
+                "conversation": self.conversation_id,
+                "state": state,
+                "agent": agent,
+                "dealership": {
+                    "name": self.dealership.name,
+                    "open": self.dealership.is_open("sales", self.rt.clock.now()),
+                    "greeting": self.dealership.greeting,
+                },
+                "messages": messages,
+            }
+        )
+        if self.conversation_id and self.conversation_open:
+            self.rt.sockets.add_visitor(self.conversation_id)
+            if conversation is not None and (conversation.ladder or {}).get("away_since"):
+                await self._step(lambda now, _r: ShopperBack(now))
+        return True
+
+    # --- frames -----------------------------------------------------------------------
+
+    async def _handle(self, text: str) -> None:
+        try:
+            request = parse_visitor_frame(decode(text))
+            if isinstance(request, SendMessage):
+                await self._message(request)
+            elif isinstance(request, ContactDetails):
+                await self._contact(request)
+            elif isinstance(request, Typing):
+                await self._typing(request)
+        except FrameError as error:
+            await self.conn.send(error_frame(error.code, error.message))
+
+    async def _message(self, request: SendMessage) -> None:
+        if self.conversation_id is not None and self.conversation_open:
+            try:
+                message = await post_message(
+                    self.rt,
+                    self.conversation_id,
+                    author_kind="visitor",
+                    author_id=None,
+                    author_name="",
+                    body=request.body,
+                    client_id=request.client_id,
+                )
+                await self.conn.send(ack_frame(message))
+                return
+            except ConversationClosed:
+                await self._forget_conversation()
+        # No open conversation: this message starts one. Join its channel before it exists
+        # so the status and ring frames that the start publishes reach this socket too.
+        conversation_id = uuid.uuid4().hex
+        await self._attach(conversation_id)
+        message = await start_conversation(
+            self.rt,
+            self.dealership,
+            conversation_id=conversation_id,
+            visitor_id=self._visitor(),
+            page=self.page,
+            vehicle=self.vehicle,
+            body=request.body,
+            client_id=request.client_id,
+        )
+        await self.conn.send(ack_frame(message))
+
+    async def _contact(self, contact: ContactDetails) -> None:
+        if self.conversation_id is None:
+            raise FrameError("no_conversation", "send a message first")
+        details = {
+            "name": contact.name,
+            "phone": contact.phone,
+            "email": contact.email,
+            "preferred_time": contact.preferred_time,
+            "consent": contact.consent,
+        }
+
+        async def save(session: AsyncSession, conversation: Conversation) -> None:
+            conversation.contact = details
+            visitor = await session.get_one(Visitor, conversation.visitor_id)
+            visitor.name = contact.name or visitor.name
+            visitor.email = contact.email or visitor.email
+            visitor.phone = contact.phone or visitor.phone
+
+        await self._step(lambda now, _r: ContactGiven(now), mutate=save)
+        await self.conn.send({"type": "contact_saved", "conversation": self.conversation_id})
+
+    async def _typing(self, request: Typing) -> None:
+        if self.conversation_id is None or not self.conversation_open:
+            return
+        await self.rt.hub.publish(
+            conversation_channel(self.conversation_id),
+            encode(typing_frame(self.conversation_id, "visitor", request.active)),
+        )
+
+    # --- helpers ----------------------------------------------------------------------
+
+    def _visitor(self) -> int:
+        assert self.visitor_id is not None
+        return self.visitor_id
+
+    async def _attach(self, conversation_id: str) -> None:
+        self.conversation_id = conversation_id
+        self.conversation_open = True
+        self.conn.cursors[conversation_id] = 0
+        await self.rt.hub.join(conversation_channel(conversation_id), self.conn.inbox)
+        self.rt.sockets.add_visitor(conversation_id)
+
+    async def _forget_conversation(self) -> None:
+        if self.conversation_id is None:
+            return
+        if self.conversation_open:
+            self.rt.sockets.remove_visitor(self.conversation_id)
+        await self.conn.leave(self.conversation_id)
+        self.conversation_id = None
+        self.conversation_open = False
+
+    async def _control(self, kind: str, frame: dict[str, Any]) -> bool:
+        if kind == "conversation_started":
+            started = frame["conversation"]
+            if started != self.conversation_id:
+                # Another tab of this shopper started a conversation: show it here too.
+                await self._forget_conversation()
+                self.conversation_id = started
+                self.conversation_open = True
+                self.rt.sockets.add_visitor(started)
+                await self.conn.join(started, 0)
+                await self.conn.send({"type": "conversation_started", "conversation": started})
+            return True
+        if kind == "status" and frame.get("state") == "closed":
+            if self.conversation_open and frame.get("conversation") == self.conversation_id:
+                self.conversation_open = False
+                self.rt.sockets.remove_visitor(frame["conversation"])
+        return False
+
+    async def _step(self, make_event: Any, mutate: Any = None) -> None:
+        if self.conversation_id is None:
+            return
+        try:
+            await advance(self.rt, self.conversation_id, make_event, mutate=mutate)
+        except IllegalTransition as error:
+            log.info("visitor event refused: %s", error)
+            raise FrameError("closed", "this conversation has ended") from None
+
+    async def _disconnected(self) -> None:
+        await self.conn.shutdown()
+        if self.conversation_id and self.conversation_open:
+            if self.rt.sockets.remove_visitor(self.conversation_id) == 0:
+                # The last tab went away: the grace period starts (the ladder keeps climbing).
+                try:
+                    await advance(self.rt, self.conversation_id, lambda now, _r: ShopperLeft(now))
+                except Exception:
+                    log.exception("could not record that the shopper left")
+
+
+async def _agent(session: AsyncSession, conversation: Conversation) -> dict[str, str] | None:
+    if conversation.owner_id is None:
+        return None
+    name = await session.scalar(select(Operator.name).where(Operator.id == conversation.owner_id))
+    return {"name": name or ""}
+
+
+async def visitor_endpoint(websocket: WebSocket) -> None:
+    rt: Runtime = websocket.app.state.runtime
+    dealership = await find_dealership(rt, websocket.query_params.get("site"))
+    await websocket.accept()
+    if dealership is None:
+        await websocket.close(code=CLOSE_POLICY, reason="unknown site key")
+        return
+    origin = websocket.headers.get("origin", "")
+    if origin not in dealership.allowed_origins:
+        await websocket.close(code=CLOSE_POLICY, reason="origin not allowed for this site")
+        return
+    await VisitorSession(rt, websocket, dealership).run()

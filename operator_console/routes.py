@@ -1,0 +1,127 @@
+"""The console's pages: sign in, sign out, the live console and the leads list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from chat_server.chats.access import dealerships_in_scope
+from chat_server.leads.listing import list_leads
+from chat_server.runtime import Runtime
+from chat_server.store.models import Dealership, Pool
+from operator_console.auth import (
+    authenticate,
+    csrf_ok,
+    csrf_token,
+    current_operator,
+    sign_in,
+    sign_out,
+)
+
+HERE = Path(__file__).parent
+
+
+def _runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def _templates(request: Request) -> Jinja2Templates:
+    return request.app.state.templates
+
+
+def _to_sign_in() -> RedirectResponse:
+    return RedirectResponse("/console/sign-in", status_code=303)
+
+
+async def sign_in_page(request: Request) -> Response:
+    if request.method == "GET":
+        return _templates(request).TemplateResponse(
+            request,
+            "sign_in.html",
+            {"error": None, "email": "", "csrf_token": csrf_token(request.session)},
+        )
+    form = await request.form()
+    email = str(form.get("email", ""))[:320]
+    password = str(form.get("password", ""))[:1000]
+    error = None
+    if not csrf_ok(request.session, form.get("csrf_token")):
+        error = "Your sign-in form expired. Please try again."
+    else:
+        operator = await authenticate(_runtime(request), email, password)
+        if operator is not None:
+            sign_in(request.session, operator)
+            return RedirectResponse("/console", status_code=303)
+        error = "Wrong e-mail or password."
+    return _templates(request).TemplateResponse(
+        request,
+        "sign_in.html",
+        {"error": error, "email": email, "csrf_token": csrf_token(request.session)},
+        status_code=400,
+    )
+
+
+async def sign_out_page(request: Request) -> Response:
+    form = await request.form()
+    if not csrf_ok(request.session, form.get("csrf_token")):
+        return Response("Invalid or missing CSRF token.", status_code=403)
+    sign_out(request.session)
+    return _to_sign_in()
+
+
+async def _scope_name(request: Request, dealership_id: int | None, pool_id: int | None) -> str:
+    async with _runtime(request).db.sessions() as session:
+        if pool_id is not None:
+            pool = await session.get(Pool, pool_id)
+            return pool.name if pool else ""
+        if dealership_id is not None:
+            dealership = await session.get(Dealership, dealership_id)
+            return dealership.name if dealership else ""
+    return "All dealerships"
+
+
+async def console_page(request: Request) -> Response:
+    operator = await current_operator(_runtime(request), request.session)
+    if operator is None:
+        return _to_sign_in()
+    return _templates(request).TemplateResponse(
+        request,
+        "console.html",
+        {
+            "operator": operator,
+            "scope_name": await _scope_name(request, operator.dealership_id, operator.pool_id),
+            "csrf_token": csrf_token(request.session),
+        },
+    )
+
+
+async def leads_page(request: Request) -> Response:
+    rt = _runtime(request)
+    operator = await current_operator(rt, request.session)
+    if operator is None:
+        return _to_sign_in()
+    async with rt.db.sessions() as session:
+        leads = await list_leads(session, await dealerships_in_scope(session, operator))
+    return _templates(request).TemplateResponse(
+        request,
+        "leads.html",
+        {"operator": operator, "leads": leads, "csrf_token": csrf_token(request.session)},
+    )
+
+
+def console_routes() -> list[Route | Mount]:
+    return [
+        Route("/console", console_page),
+        Route("/console/sign-in", sign_in_page, methods=["GET", "POST"]),
+        Route("/console/sign-out", sign_out_page, methods=["POST"]),
+        Route("/console/leads", leads_page),
+        Mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static"),
+    ]
+
+
+def console_templates() -> Jinja2Templates:
+    return Jinja2Templates(directory=HERE / "templates")

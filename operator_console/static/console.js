@@ -1,0 +1,586 @@
+/* dealer-chat operator console: the console socket of docs/protocol.md.
+ *
+ * Same-origin websocket authenticated by the session cookie. Rings show as cards with a
+ * countdown and a big Accept button; accepted chats open as panes, several at once.
+ * Every shopper- or operator-supplied string goes in with textContent.
+ */
+(() => {
+  'use strict';
+  const root = document.getElementById('console');
+  if (!root) return;
+
+  const ME = {
+    id: root.dataset.operatorId || '',
+    name: root.dataset.operatorName || '',
+    role: root.dataset.operatorRole || '',
+  };
+  const MY_KIND = ME.role === 'receptionist' ? 'receptionist' : 'staff';
+  const WS_URL = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws/console`;
+  const $ = (sel, el = document) => el.querySelector(sel);
+  const el = {
+    conn: $('[data-testid="connection"]'),
+    presence: $('[data-testid="presence-toggle"]'),
+    rings: $('[data-testid="rings"]'),
+    ringsEmpty: $('[data-testid="rings-empty"]'),
+    convs: $('[data-testid="conversations"]'),
+    convsEmpty: $('[data-testid="conversations-empty"]'),
+    toast: $('[data-testid="toast"]'),
+    ringTpl: $('#ring-template'),
+    convTpl: $('#conversation-template'),
+  };
+
+  let ws = null;
+  let welcomed = false;
+  let everWelcomed = false;
+  let attempt = 0;
+  let failuresBeforeWelcome = 0;
+  let retryTimer = 0;
+  let presence = 'away';
+  let skew = 0; // server clock minus ours, so countdowns match the server's deadlines
+  const rings = new Map(); // conversation id -> {el, expires, loud, accepting}
+  const convs = new Map(); // conversation id -> pane state
+
+  // --- socket -------------------------------------------------------------------------------------
+  function uuid() {
+    try { if (crypto.randomUUID) return crypto.randomUUID(); } catch (_) { /* insecure context */ }
+    const b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  }
+  function send(frame) {
+    if (!ws || ws.readyState !== 1 || !welcomed) return false;
+    ws.send(JSON.stringify(frame));
+    return true;
+  }
+  function connect() {
+    clearTimeout(retryTimer);
+    let sock;
+    try { sock = new WebSocket(WS_URL); } catch (_) { retry(); return; }
+    ws = sock;
+    welcomed = false;
+    sock.onmessage = (e) => {
+      let f;
+      try { f = JSON.parse(e.data); } catch (_) { return; }
+      if (f && typeof f === 'object') handle(f);
+    };
+    sock.onclose = (e) => {
+      if (ws !== sock) return;
+      const wasWelcomed = welcomed;
+      if (!wasWelcomed) failuresBeforeWelcome += 1;
+      ws = null;
+      welcomed = false;
+      el.presence.disabled = true;
+      if (!wasWelcomed && e.code === 1008 && failuresBeforeWelcome >= 3) showSignedOut();
+      else setConn(everWelcomed ? 'Connection lost. Reconnecting…' : 'Connecting…', 'bad');
+      retry();
+    };
+  }
+  function retry() {
+    clearTimeout(retryTimer);
+    const base = Math.min(10000, 500 * 2 ** attempt);
+    attempt += 1;
+    retryTimer = setTimeout(connect, base / 2 + Math.random() * (base / 2));
+  }
+  function setConn(text, kind) {
+    el.conn.textContent = text;
+    el.conn.dataset.state = kind;
+  }
+  function showSignedOut() {
+    el.conn.textContent = 'Your session may have ended. ';
+    const a = document.createElement('a');
+    a.href = '/console/sign-in';
+    a.textContent = 'Sign in again';
+    el.conn.appendChild(a);
+    el.conn.dataset.state = 'bad';
+  }
+
+  function handle(f) {
+    switch (f.type) {
+      case 'welcome': onWelcome(f); break;
+      case 'presence': setPresence(f.status); break;
+      case 'ring': addRing(f); break;
+      case 'ring_cancelled': removeRing(f.conversation); break;
+      case 'conversation': onConversation(f); break;
+      case 'message': onMessage(f); break;
+      case 'ack': onAck(f); break;
+      case 'typing': onTyping(f); break;
+      case 'error': onError(f); break;
+      default: break;
+    }
+  }
+
+  function onWelcome(f) {
+    welcomed = true;
+    everWelcomed = true;
+    attempt = 0;
+    failuresBeforeWelcome = 0;
+    setConn('Connected', 'ok');
+    const serverNow = Date.parse(f.server_time);
+    if (!Number.isNaN(serverNow)) skew = serverNow - Date.now();
+    const p = f.presence;
+    setPresence(p && typeof p === 'object' ? p.status : p);
+    const ringIds = new Set((f.rings || []).map((r) => r.conversation));
+    for (const id of [...rings.keys()]) if (!ringIds.has(id)) removeRing(id);
+    for (const r of f.rings || []) addRing(r, true);
+    const open = new Set();
+    for (const c of f.conversations || []) { open.add(c.id); onConversation(c); }
+    for (const [id, cv] of convs) {
+      if (!open.has(id) && !cv.readOnly) {
+        markReadOnly(cv, 'This chat ended or was handed over while you were offline.', 'closed');
+      }
+    }
+    // Replies typed while offline: the server dedupes by client_id.
+    for (const [id, cv] of convs) {
+      if (cv.readOnly) continue;
+      for (const [client_id, p2] of cv.pending) send({ type: 'message', conversation: id, client_id, body: p2.body });
+    }
+    updateEmpty();
+  }
+
+  // --- presence -------------------------------------------------------------------------------------
+  function setPresence(status) {
+    presence = status === 'available' ? 'available' : 'away';
+    el.presence.textContent = presence === 'available' ? 'Available' : 'Away';
+    el.presence.dataset.status = presence;
+    el.presence.disabled = !welcomed;
+    el.ringsEmpty.textContent = presence === 'available'
+      ? 'No chats waiting. You will hear a beep when one comes in.'
+      : 'No chats waiting. You are Away: set yourself Available to be rung.';
+  }
+  el.presence.addEventListener('click', () => {
+    unlockAudio();
+    const next = presence === 'available' ? 'away' : 'available';
+    if (send({ type: 'presence', status: next })) setPresence(next); // the server's reply confirms it
+  });
+
+  // --- rings ------------------------------------------------------------------------------------------
+  function describeVehicle(v) {
+    if (!v || typeof v !== 'object') return '';
+    const cond = v.condition ? String(v.condition).charAt(0).toUpperCase() + String(v.condition).slice(1) : '';
+    const name = [cond, v.year, v.make, v.model, v.trim].filter(Boolean).join(' ');
+    const extra = [v.stock && `stock ${v.stock}`, v.price && `$${Number(v.price).toLocaleString()}`].filter(Boolean);
+    return [name, ...extra].filter(Boolean).join(' · ');
+  }
+  function describePage(page, vehicle) {
+    const car = describeVehicle(vehicle);
+    const title = page && page.title;
+    return [car, title && car ? `on “${title}”` : title].filter(Boolean).join(' ');
+  }
+
+  function addRing(f, fromWelcome) {
+    const id = f.conversation;
+    if (id == null || convs.has(id) && !convs.get(id).readOnly) return;
+    let r = rings.get(id);
+    const isNew = !r;
+    if (!r) {
+      const node = el.ringTpl.content.firstElementChild.cloneNode(true);
+      node.dataset.conversation = String(id);
+      r = { el: node, accepting: false };
+      $('[data-testid="accept"]', node).addEventListener('click', () => accept(id));
+      $('[data-testid="decline"]', node).addEventListener('click', () => decline(id));
+      rings.set(id, r);
+      el.rings.appendChild(node);
+    }
+    const quiet = !!f.quiet;
+    const wasLoud = r.loud;
+    r.loud = !quiet;
+    r.expires = (Date.parse(f.expires_at) || Date.now() + skew + 20000) - skew; // in our clock
+    const node = r.el;
+    node.dataset.quiet = String(quiet);
+    node.dataset.tier = f.tier || 'store';
+    node.classList.toggle('quiet', quiet);
+    $('.ring-label', node).textContent = quiet ? 'Waiting (claim)' : f.tier === 'pool' ? 'Incoming chat · pool' : 'Incoming chat';
+    $('.ring-dealer', node).textContent = (f.dealership && f.dealership.name) || '';
+    const words = f.first_words ? `“${f.first_words}”` : 'The shopper has not typed much yet.';
+    const visitorName = f.visitor && f.visitor.name;
+    $('.ring-words', node).textContent = visitorName ? `${visitorName}: ${words}` : words;
+    $('.ring-page', node).textContent = describePage(f.page, f.vehicle);
+    const acceptBtn = $('[data-testid="accept"]', node);
+    if (!r.accepting) acceptBtn.textContent = quiet ? 'Claim' : 'Accept';
+    acceptBtn.setAttribute('aria-label', `${quiet ? 'Claim' : 'Accept'} chat${visitorName ? ` from ${visitorName}` : ''}`);
+    tickRings();
+    updateEmpty();
+    if (r.loud && (isNew || !wasLoud) && !fromWelcome) beep();
+    attention();
+  }
+
+  function removeRing(id) {
+    const r = rings.get(id);
+    if (!r) return;
+    rings.delete(id);
+    r.el.remove();
+    updateEmpty();
+    attention();
+  }
+
+  function accept(id) {
+    const r = rings.get(id);
+    if (!r || r.accepting) return;
+    unlockAudio();
+    if (!send({ type: 'accept', conversation: id })) { toast('Not connected. Try again in a moment.'); return; }
+    r.accepting = true;
+    r.wanted = true;
+    const btn = $('[data-testid="accept"]', r.el);
+    btn.disabled = true;
+    btn.textContent = 'Accepting…';
+    r.el.classList.add('accepting');
+    setTimeout(() => resetAccept(id), 8000);
+  }
+  function resetAccept(id) {
+    const r = rings.get(id);
+    if (!r || !r.accepting) return;
+    r.accepting = false;
+    const btn = $('[data-testid="accept"]', r.el);
+    btn.disabled = false;
+    btn.textContent = r.loud ? 'Accept' : 'Claim';
+    r.el.classList.remove('accepting');
+  }
+  function decline(id) {
+    send({ type: 'decline', conversation: id });
+    removeRing(id);
+  }
+
+  function tickRings() {
+    const now = Date.now();
+    for (const [id, r] of rings) {
+      const left = Math.max(0, Math.ceil((r.expires - now) / 1000));
+      const cd = $('.ring-countdown', r.el);
+      cd.textContent = `${left}s`;
+      r.el.classList.toggle('urgent', left <= 5);
+      // The server cancels expired rings; this only cleans up if that frame was lost.
+      if (now - r.expires > 15000 && !r.accepting) removeRing(id);
+    }
+  }
+  setInterval(tickRings, 250);
+
+  // --- sound and title --------------------------------------------------------------------------------
+  let audio = null;
+  function unlockAudio() {
+    try {
+      const AC = window.AudioContext || window.webkitAudioContext;
+      if (!AC) return;
+      audio = audio || new AC();
+      if (audio.state === 'suspended') audio.resume().catch(() => {});
+    } catch (_) { audio = null; }
+  }
+  document.addEventListener('pointerdown', unlockAudio, { once: true });
+  document.addEventListener('keydown', unlockAudio, { once: true });
+  function beep() {
+    if (!audio || audio.state !== 'running') return; // browsers refuse sound before a gesture
+    try {
+      const t = audio.currentTime;
+      for (const d of [0, 0.25]) {
+        const o = audio.createOscillator();
+        const g = audio.createGain();
+        o.type = 'sine';
+        o.frequency.value = d ? 1175 : 880;
+        g.gain.setValueAtTime(0.0001, t + d);
+        g.gain.exponentialRampToValueAtTime(0.3, t + d + 0.02);
+        g.gain.exponentialRampToValueAtTime(0.0001, t + d + 0.2);
+        o.connect(g).connect(audio.destination);
+        o.start(t + d);
+        o.stop(t + d + 0.22);
+      }
+    } catch (_) { /* sound is a nicety */ }
+  }
+
+  const baseTitle = document.title;
+  let flashTimer = 0;
+  let flashOn = false;
+  let lastBeep = 0;
+  let unreadHidden = 0;
+  function attention() {
+    const loud = [...rings.values()].filter((r) => r.loud).length;
+    const want = loud > 0 || (document.hidden && unreadHidden > 0);
+    if (want && !flashTimer) {
+      flashTimer = setInterval(() => {
+        const n = [...rings.values()].filter((r) => r.loud).length;
+        flashOn = !flashOn;
+        document.title = flashOn ? (n ? `🔔 ${n} new chat${n > 1 ? 's' : ''}!` : `💬 ${unreadHidden} new message${unreadHidden > 1 ? 's' : ''}`) : baseTitle;
+        if (n && Date.now() - lastBeep > 4000) { lastBeep = Date.now(); beep(); }
+      }, 1000);
+    } else if (!want && flashTimer) {
+      clearInterval(flashTimer);
+      flashTimer = 0;
+      flashOn = false;
+      document.title = baseTitle;
+    }
+  }
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden) { unreadHidden = 0; attention(); }
+  });
+
+  // --- conversations ----------------------------------------------------------------------------------
+  const OUTCOMES = {
+    up: 'Chat ended. Answered by the store (an Up).',
+    pool: 'Chat ended. Handled by the receptionist pool; the lead went to the CRM.',
+    missed: 'Chat ended. Nobody answered live; a lead was captured if the shopper left details.',
+    abandoned: 'Chat ended. The shopper left before anyone answered.',
+  };
+  const STATES = {
+    ringing_store: 'Ringing the store', ringing_pool: 'Ringing the pool', connected: 'Live',
+    lead_capture: 'Taking contact details', closed: 'Closed',
+  };
+
+  function onConversation(c) {
+    if (c.id == null) return;
+    const mine = !!(c.owner && String(c.owner.id) === ME.id);
+    if (c.owner && !mine) removeRing(c.id); // someone else has it
+    let cv = convs.get(c.id);
+    if (!cv) {
+      if (!(mine && c.state === 'connected')) return;
+      cv = createPane(c.id);
+      const r = rings.get(c.id);
+      removeRing(c.id);
+      if (r && r.wanted) setTimeout(() => cv.reply.focus(), 0);
+    } else if (mine && c.state === 'connected') {
+      removeRing(c.id);
+      if (cv.readOnly) reopen(cv);
+    }
+    fillPane(cv, c);
+    for (const m of c.messages || []) addMessage(cv, m);
+    if (c.state === 'closed') {
+      markReadOnly(cv, OUTCOMES[c.outcome] || 'Chat ended.', 'closed');
+    } else if (!mine) {
+      markReadOnly(cv, c.owner ? `Now with ${c.owner.name || 'a colleague'}.` : 'Handed back: waiting for the store to accept.', c.state);
+    }
+    updateEmpty();
+  }
+
+  function createPane(id) {
+    const node = el.convTpl.content.firstElementChild.cloneNode(true);
+    node.dataset.conversation = String(id);
+    const cv = {
+      id, el: node, seen: new Set(), pending: new Map(), readOnly: false,
+      transcript: $('[data-testid="transcript"]', node),
+      reply: $('[data-testid="reply"]', node),
+      sendBtn: $('[data-testid="send"]', node),
+      closeBtn: $('[data-testid="close"]', node),
+      dismissBtn: $('[data-testid="dismiss"]', node),
+      typing: $('[data-testid="visitor-typing"]', node),
+      outcome: $('[data-testid="outcome"]', node),
+      typingSentAt: 0, typingIdle: 0, typingOn: false, theirTyping: 0, visitorName: '',
+    };
+    $('form', node).addEventListener('submit', (e) => { e.preventDefault(); sendReply(cv); });
+    cv.reply.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendReply(cv); }
+    });
+    cv.reply.addEventListener('input', () => onReplyInput(cv));
+    cv.closeBtn.addEventListener('click', () => {
+      if (send({ type: 'close', conversation: id })) cv.closeBtn.disabled = true;
+      else toast('Not connected. Try again in a moment.');
+    });
+    cv.dismissBtn.addEventListener('click', () => { convs.delete(id); node.remove(); updateEmpty(); });
+    convs.set(id, cv);
+    el.convs.prepend(node);
+    return cv;
+  }
+
+  function fillPane(cv, c) {
+    const n = cv.el;
+    const v = c.visitor || {};
+    cv.visitorName = v.name || cv.visitorName || '';
+    $('.conv-visitor', n).textContent = cv.visitorName || 'Shopper';
+    $('.conv-dealer', n).textContent = (c.dealership && c.dealership.name) || '';
+    $('.conv-contact', n).textContent = [v.phone, v.email].filter(Boolean).join(' · ');
+    cv.typing.textContent = `${cv.visitorName || 'Shopper'} is typing…`;
+    const pageEl = $('.conv-page', n);
+    pageEl.textContent = '';
+    const car = describeVehicle(c.vehicle);
+    if (car) pageEl.append(car);
+    const page = c.page || {};
+    let href = '';
+    try { const u = new URL(page.url); if (u.protocol === 'http:' || u.protocol === 'https:') href = u.href; } catch (_) { /* no link */ }
+    if (href || page.title) {
+      if (car) pageEl.append(' · ');
+      const a = document.createElement(href ? 'a' : 'span');
+      if (href) { a.href = href; a.target = '_blank'; a.rel = 'noopener noreferrer'; }
+      a.textContent = page.title || href;
+      pageEl.append(a);
+    }
+    n.dataset.state = c.state || '';
+    $('.conv-state', n).textContent = STATES[c.state] || c.state || '';
+  }
+
+  function markReadOnly(cv, text, stateName) {
+    cv.readOnly = true;
+    cv.el.dataset.state = stateName || 'closed';
+    cv.el.classList.add('read-only');
+    $('.conv-state', cv.el).textContent = STATES[stateName] || 'Closed';
+    cv.outcome.textContent = text;
+    cv.outcome.hidden = false;
+    cv.reply.disabled = true;
+    cv.sendBtn.disabled = true;
+    cv.closeBtn.hidden = true;
+    cv.dismissBtn.hidden = false;
+    showVisitorTyping(cv, false);
+    stopTyping(cv);
+  }
+  function reopen(cv) {
+    cv.readOnly = false;
+    cv.el.classList.remove('read-only');
+    cv.outcome.hidden = true;
+    cv.reply.disabled = false;
+    cv.sendBtn.disabled = false;
+    cv.closeBtn.hidden = false;
+    cv.closeBtn.disabled = false;
+    cv.dismissBtn.hidden = true;
+  }
+
+  function bubble(kind, name, body, at) {
+    const m = document.createElement('div');
+    m.className = 'msg';
+    m.dataset.testid = 'message';
+    m.dataset.kind = kind;
+    m.dataset.seq = '';
+    const head = document.createElement('div');
+    head.className = 'msg-head';
+    const who = document.createElement('span');
+    who.className = 'msg-who';
+    who.textContent = name || { visitor: 'Shopper', system: 'System' }[kind] || '';
+    const time = document.createElement('time');
+    const t = at ? new Date(at) : new Date();
+    if (!Number.isNaN(t.getTime())) {
+      time.dateTime = t.toISOString();
+      time.textContent = t.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' });
+    }
+    head.append(who, ' ', time);
+    const b = document.createElement('div');
+    b.className = 'msg-body';
+    b.textContent = body;
+    m.append(head, b);
+    return m;
+  }
+
+  function addMessage(cv, m) {
+    if (!m || typeof m.seq !== 'number' || cv.seen.has(m.seq)) return;
+    cv.seen.add(m.seq);
+    const author = m.author || {};
+    const kind = ['visitor', 'staff', 'receptionist', 'system'].includes(author.kind) ? author.kind : 'system';
+    if (kind !== 'visitor') { // our own reply echoed before its ack: adopt the pending bubble
+      for (const [cid, p] of cv.pending) {
+        if (p.body === m.body) { cv.pending.delete(cid); markSent(p.el, m.seq); return; }
+      }
+    }
+    const node = bubble(kind, author.name, String(m.body ?? ''), m.at);
+    node.dataset.seq = String(m.seq);
+    if (kind !== 'visitor' && author.name === ME.name) node.classList.add('mine');
+    const stick = nearBottom(cv.transcript);
+    const firstPending = cv.pending.values().next().value;
+    if (firstPending && firstPending.el.isConnected) cv.transcript.insertBefore(node, firstPending.el);
+    else cv.transcript.appendChild(node);
+    if (kind === 'visitor') {
+      showVisitorTyping(cv, false);
+      if (document.hidden) { unreadHidden += 1; attention(); }
+    }
+    if (stick) scrollDown(cv.transcript);
+  }
+  function markSent(node, seq) {
+    node.dataset.state = 'sent';
+    if (seq != null) node.dataset.seq = String(seq);
+  }
+  function nearBottom(box) { return box.scrollHeight - box.scrollTop - box.clientHeight < 80; }
+  function scrollDown(box) { requestAnimationFrame(() => { box.scrollTop = box.scrollHeight; }); }
+
+  function onMessage(f) {
+    const cv = convs.get(f.conversation);
+    if (cv) addMessage(cv, f);
+  }
+  function onAck(f) {
+    const cv = convs.get(f.conversation);
+    if (!cv) return;
+    if (typeof f.seq === 'number') cv.seen.add(f.seq);
+    const p = cv.pending.get(f.client_id);
+    if (!p) return;
+    cv.pending.delete(f.client_id);
+    markSent(p.el, f.seq);
+  }
+
+  function sendReply(cv) {
+    if (cv.readOnly) return;
+    const body = cv.reply.value.trim();
+    if (!body) return;
+    if (body.length > 4000) { toast('That reply is too long (4,000 characters at most).'); return; }
+    cv.reply.value = '';
+    stopTyping(cv);
+    const client_id = uuid();
+    const node = bubble(MY_KIND, ME.name, body, null);
+    node.classList.add('mine');
+    node.dataset.state = 'pending';
+    cv.transcript.appendChild(node);
+    cv.pending.set(client_id, { body, el: node });
+    send({ type: 'message', conversation: cv.id, client_id, body }); // else re-sent after welcome
+    scrollDown(cv.transcript);
+  }
+
+  // --- typing -------------------------------------------------------------------------------------------
+  function onReplyInput(cv) {
+    if (cv.readOnly) return;
+    const now = Date.now();
+    if (now - cv.typingSentAt >= 2000 && send({ type: 'typing', conversation: cv.id, active: true })) {
+      cv.typingSentAt = now;
+      cv.typingOn = true;
+    }
+    clearTimeout(cv.typingIdle);
+    cv.typingIdle = setTimeout(() => stopTyping(cv), 3000);
+  }
+  function stopTyping(cv) {
+    clearTimeout(cv.typingIdle);
+    if (cv.typingOn) send({ type: 'typing', conversation: cv.id, active: false });
+    cv.typingOn = false;
+    cv.typingSentAt = 0;
+  }
+  function onTyping(f) {
+    const cv = convs.get(f.conversation);
+    if (cv && !cv.readOnly && f.from !== 'operator') showVisitorTyping(cv, !!f.active);
+  }
+  function showVisitorTyping(cv, on) {
+    clearTimeout(cv.theirTyping);
+    cv.typing.hidden = !on;
+    if (on) cv.theirTyping = setTimeout(() => { cv.typing.hidden = true; }, 8000);
+  }
+
+  // --- errors and toasts --------------------------------------------------------------------------------
+  const ERRORS = {
+    taken: 'Someone else accepted that chat first.',
+    closed: 'That chat is already closed.',
+    not_allowed: 'You cannot act on that chat.',
+    no_conversation: 'That chat no longer exists.',
+    too_long: 'That message is too long.',
+    unavailable: 'The server could not save that. Retrying…',
+  };
+  function onError(f) {
+    toast(ERRORS[f.code] || f.message || 'Something went wrong.');
+    if (f.code === 'taken') {
+      for (const [id, r] of rings) if (r.accepting) removeRing(id);
+    } else {
+      for (const id of rings.keys()) resetAccept(id);
+    }
+    if (f.code === 'unavailable') {
+      setTimeout(() => {
+        for (const [id, cv] of convs) {
+          if (cv.readOnly) continue;
+          for (const [client_id, p] of cv.pending) send({ type: 'message', conversation: id, client_id, body: p.body });
+        }
+      }, 1500);
+    }
+    for (const cv of convs.values()) if (!cv.readOnly) cv.closeBtn.disabled = false;
+  }
+  let toastTimer = 0;
+  function toast(text) {
+    el.toast.textContent = text;
+    el.toast.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { el.toast.hidden = true; }, 5000);
+  }
+  el.toast.addEventListener('click', () => { el.toast.hidden = true; });
+
+  function updateEmpty() {
+    el.ringsEmpty.hidden = rings.size > 0;
+    el.convsEmpty.hidden = convs.size > 0;
+  }
+
+  updateEmpty();
+  connect();
+  window.addEventListener('online', () => { if (!ws) { attempt = 0; connect(); } });
+})();

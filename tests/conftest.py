@@ -1,0 +1,89 @@
+"""Fixtures shared by the whole suite.
+
+``DEALER_CHAT_TEST_BACKEND`` picks the backends every server and store test runs on:
+``embedded`` (SQLite file + memory broker, the default) or ``pg-redis`` (a real PostgreSQL
+cluster and a real redis-server, both started here on free loopback ports).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from chat_server.store.database import Database, open_database
+from chat_server.store.migrate import migrate
+from tests.support.postgres_server import PostgresServer, postgres_server
+from tests.support.redis_server import RedisServer, redis_server
+from tests.support.server_process import ServerProcess
+
+BACKEND = os.environ.get("DEALER_CHAT_TEST_BACKEND", "embedded")
+if BACKEND not in ("embedded", "pg-redis"):
+    raise SystemExit(f"DEALER_CHAT_TEST_BACKEND must be embedded or pg-redis, got {BACKEND!r}")
+
+
+def pytest_report_header() -> str:
+    return f"dealer-chat backend: {BACKEND}"
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[PostgresServer]:
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_srv() -> Iterator[RedisServer]:
+    with redis_server() as server:
+        yield server
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database on the selected backend."""
+    if BACKEND == "pg-redis":
+        server: PostgresServer = request.getfixturevalue("pg")
+        return server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+    return f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def broker_url(request: pytest.FixtureRequest) -> str:
+    if BACKEND == "pg-redis":
+        server: RedisServer = request.getfixturevalue("redis_srv")
+        return server.url
+    return "memory://"
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """A migrated database, opened in-process."""
+    migrate(database_url)
+    async with open_database(database_url) as db:
+        yield db
+
+
+@pytest.fixture
+def start_server(
+    tmp_path: Path, database_url: str, broker_url: str
+) -> Iterator[Callable[..., ServerProcess]]:
+    """Start real servers (``dealer-chat demo`` subprocesses) sharing this test's backend."""
+    started: list[ServerProcess] = []
+
+    def start(ladder: dict[str, float | str] | None = None, name: str = "node") -> ServerProcess:
+        server = ServerProcess(
+            tmp_path / name,
+            database_url=database_url,
+            broker_url=broker_url,
+            ladder=ladder,
+        )
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

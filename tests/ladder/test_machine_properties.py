@@ -1,0 +1,232 @@
+"""Property tests: random configs, rosters and event sequences must keep the invariants."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chat_server.ladder import (
+    Accept,
+    Assign,
+    CancelRings,
+    Close,
+    Command,
+    ContactGiven,
+    CreateLead,
+    Decline,
+    Event,
+    Finish,
+    IllegalTransition,
+    LadderConfig,
+    LadderState,
+    LeadService,
+    Outcome,
+    Phase,
+    Ring,
+    Roster,
+    ShopperBack,
+    ShopperLeft,
+    Start,
+    StepResult,
+    Strategy,
+    Tick,
+    Tier,
+    from_json,
+    next_wakeup,
+    start,
+    step,
+    to_json,
+)
+
+T0 = datetime(2025, 3, 9, 7, 59, 50, tzinfo=UTC)  # ten seconds before Chicago springs forward
+STORE_IDS = (1, 2, 3, 4, 5)
+POOL_IDS = (11, 12, 13)
+
+seconds = st.integers(min_value=0, max_value=40).map(float) | st.sampled_from([0.25, 7.5])
+
+configs = st.builds(
+    LadderConfig,
+    sticky_s=st.integers(0, 12).map(float),
+    store_window_s=st.integers(0, 40).map(float),
+    pool_window_s=st.integers(0, 40).map(float),
+    round_robin_step_s=st.integers(1, 15).map(float) | st.just(2.5),
+    strategy=st.sampled_from(Strategy),
+    grace_s=st.integers(0, 90).map(float),
+    capture_window_s=st.integers(0, 120).map(float),
+)
+
+
+@st.composite
+def rosters(draw: st.DrawFn) -> Roster:
+    store = draw(st.lists(st.sampled_from(STORE_IDS), unique=True, max_size=len(STORE_IDS)))
+    pool = draw(st.lists(st.sampled_from(POOL_IDS), unique=True, max_size=len(POOL_IDS)))
+    # Mostly a sticky operator who is available, sometimes a stale one.
+    sticky = draw(st.none() | st.sampled_from(store or STORE_IDS) | st.sampled_from(STORE_IDS))
+    return Roster(
+        store_open=draw(st.booleans()), store=tuple(store), pool=tuple(pool), sticky=sticky
+    )
+
+
+operators = st.sampled_from(STORE_IDS + POOL_IDS)
+
+
+@st.composite
+def events(draw: st.DrawFn) -> list[Event]:
+    """Events with non-decreasing times, as the shell would feed them."""
+    now = T0
+    out: list[Event] = []
+    for _ in range(draw(st.integers(0, 25))):
+        now += timedelta(seconds=draw(seconds))
+        kind = draw(
+            st.sampled_from(["tick", "accept", "decline", "left", "back", "contact", "close"])
+        )
+        if kind == "tick":
+            out.append(Tick(now, draw(rosters())))
+        elif kind == "accept":
+            operator = draw(operators)
+            tier = Tier.POOL if operator in POOL_IDS else Tier.STORE
+            out.append(Accept(operator, draw(st.just(tier) | st.sampled_from(Tier)), now))
+        elif kind == "decline":
+            out.append(Decline(draw(operators), now, draw(rosters())))
+        elif kind == "left":
+            out.append(ShopperLeft(now))
+        elif kind == "back":
+            out.append(ShopperBack(now))
+        elif kind == "contact":
+            out.append(ContactGiven(now))
+        else:
+            out.append(Close(now))
+    return out
+
+
+@dataclass
+class Run:
+    """Drives the machine like the shell would, checking invariants after every call."""
+
+    config: LadderConfig
+    state: LadderState | None = None
+    commands: list[Command] = field(default_factory=list)
+    live: set[int] = field(default_factory=set)  # rings the shell believes are out
+
+    def feed(self, event: Event) -> None:
+        before = self.state
+        try:
+            result = (
+                start(event, self.config) if before is None else step(before, event, self.config)
+            )
+        except IllegalTransition as exc:
+            assert before is not None
+            assert exc.phase is before.phase
+            return
+        self.check_call(before, event, result)
+        self.state = result.state
+        self.commands.extend(result.commands)
+
+    def check_call(self, before: LadderState | None, event: Event, result: StepResult) -> None:
+        state = result.state
+        for command in result.commands:
+            if isinstance(command, Ring):
+                assert command.until > event.at, (command, event)
+                assert not set(command.operators) & set(state.declined)
+                self.live |= set(command.operators)
+            elif isinstance(command, CancelRings):
+                assert set(command.operators) <= self.live, "cancelled a ring never sent"
+                self.live -= set(command.operators)
+            elif isinstance(command, Assign):
+                self.live.discard(command.operator)
+        assert self.live == set(state.ringing_store) | set(state.ringing_pool)
+        finishes = [c for c in result.commands if isinstance(c, Finish)]
+        newly_closed = state.phase is Phase.CLOSED and (
+            before is None or before.phase is not Phase.CLOSED
+        )
+        assert len(finishes) == (1 if newly_closed else 0)
+        if before is not None and before.outcome is not None:
+            assert state.outcome == before.outcome
+            assert state.closed_at == before.closed_at
+        if before is not None and before.owner is not None:
+            assert (state.owner, state.owner_tier) == (before.owner, before.owner_tier)
+        check_state(state, self.config)
+
+    def leads(self) -> list[CreateLead]:
+        return [c for c in self.commands if isinstance(c, CreateLead)]
+
+
+def check_state(state: LadderState, config: LadderConfig) -> None:
+    assert (state.outcome is not None) == (state.phase is Phase.CLOSED)
+    assert (state.closed_at is not None) == (state.phase is Phase.CLOSED)
+    assert (state.owner is None) == (state.owner_tier is None)
+    if state.phase is Phase.CONNECTED:
+        assert state.owner is not None
+    if state.phase not in (Phase.RINGING_STORE, Phase.RINGING_POOL):
+        assert state.ringing_store == state.ringing_pool == ()
+    wakeup = next_wakeup(state, config)
+    if state.phase is Phase.CLOSED:
+        assert wakeup is None
+    elif state.phase is not Phase.CONNECTED:
+        # Nobody waits forever: the ladder is bounded by its windows, whatever happens.
+        windows = config.store_window_s + config.pool_window_s + config.capture_window_s
+        assert wakeup is not None
+        assert wakeup <= state.started_at + timedelta(seconds=windows)
+    data = to_json(state)
+    assert from_json(json.loads(json.dumps(data))) == state
+
+
+@settings(max_examples=300, deadline=None)
+@given(config=configs, first=rosters(), later=events(), final=rosters())
+def test_ladder_invariants(config, first, later, final):
+    run = Run(config)
+    run.feed(Start(T0, first))
+    assert run.state is not None
+    for event in later:
+        run.feed(event)
+
+    last = later[-1].at if later else T0
+    c = config
+    horizon = T0 + timedelta(
+        seconds=c.sticky_s + c.store_window_s + c.pool_window_s + c.grace_s + c.capture_window_s + 1
+    )
+    run.feed(Tick(max(last, horizon), final))
+    state = run.state
+    assert state.phase in (Phase.CLOSED, Phase.CONNECTED)
+
+    finishes = [c for c in run.commands if isinstance(c, Finish)]
+    if state.phase is Phase.CLOSED:
+        assert finishes == [Finish(state.outcome)]
+    else:
+        assert finishes == []
+
+    leads = run.leads()
+    assert len(leads) <= 1
+    if leads:
+        assert state.outcome in (Outcome.POOL, Outcome.MISSED)
+        expected = LeadService.POOL if state.outcome is Outcome.POOL else LeadService.UNANSWERED
+        assert leads == [CreateLead(expected)]
+    if state.outcome is Outcome.MISSED and leads:
+        assert state.has_contact
+    # A closed chat that is not an Up yields exactly one lead when there is something to send.
+    if state.outcome is Outcome.POOL or (state.outcome is Outcome.MISSED and state.has_contact):
+        assert len(leads) == 1
+    if state.outcome is Outcome.ABANDONED:
+        assert not state.has_contact
+
+    owners = {c.operator for c in run.commands if isinstance(c, Assign)}
+    assert len(owners) <= 1
+    assert owners == ({state.owner} if state.owner is not None else set())
+
+
+@settings(max_examples=300, deadline=None)
+@given(config=configs, first=rosters(), later=events())
+def test_ticks_are_idempotent(config, first, later):
+    """A second Tick at the same time never changes anything (deadlines may fire twice)."""
+    state = start(Start(T0, first), config).state
+    for event in later:
+        try:
+            state = step(state, event, config).state
+        except IllegalTransition:
+            continue
+        if isinstance(event, Tick):
+            assert step(state, event, config) == StepResult(state, ())

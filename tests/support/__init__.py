@@ -1,0 +1,1 @@
+"""Real services for tests: Redis and PostgreSQL started on free loopback ports."""

@@ -1,0 +1,109 @@
+"""A real dealer-chat server (``dealer-chat demo``) in a subprocess on a loopback port."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.support.ports import free_port
+
+CLI = [sys.executable, "-m", "chat_server.cli"]
+
+
+class ServerProcess:
+    """Start, stop and restart one server; the data (database) survives restarts."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        database_url: str | None = None,
+        broker_url: str | None = None,
+        ladder: dict[str, float | str] | None = None,
+        port: int | None = None,
+    ) -> None:
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.database_url = database_url or f"sqlite+aiosqlite:///{data_dir / 'dealer-chat.sqlite3'}"
+        self.broker_url = broker_url or "memory://"
+        self.ladder = ladder or {}
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = data_dir / "server.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def _command(self) -> list[str]:
+        command = [
+            *CLI,
+            "demo",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+            "--database-url",
+            self.database_url,
+            "--broker-url",
+            self.broker_url,
+            "--log-level",
+            "warning",
+        ]
+        for name, value in self.ladder.items():
+            command += [f"--{name.replace('_', '-')}", str(value)]
+        return command
+
+    def start(self, timeout: float = 30.0) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            self._command(), stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy()
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not start:\n{self.log_path.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def admin(self, *args: str) -> str:
+        """Run ``dealer-chat admin ...`` against this server's database."""
+        result = subprocess.run(
+            [*CLI, "admin", "--database-url", self.database_url, *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"admin {args} failed: {result.stderr}")
+        return result.stdout
