@@ -359,6 +359,7 @@
       dismissBtn: $('[data-testid="dismiss"]', node),
       typing: $('[data-testid="visitor-typing"]', node),
       outcome: $('[data-testid="outcome"]', node),
+      form: $('form', node),
       typingSentAt: 0, typingIdle: 0, typingOn: false, theirTyping: 0, visitorName: '',
     };
     $('form', node).addEventListener('submit', (e) => { e.preventDefault(); sendReply(cv); });
@@ -411,6 +412,7 @@
     cv.outcome.hidden = false;
     cv.reply.disabled = true;
     cv.sendBtn.disabled = true;
+    cv.form.hidden = true;
     cv.closeBtn.hidden = true;
     cv.dismissBtn.hidden = false;
     showVisitorTyping(cv, false);
@@ -422,6 +424,7 @@
     cv.outcome.hidden = true;
     cv.reply.disabled = false;
     cv.sendBtn.disabled = false;
+    cv.form.hidden = false;
     cv.closeBtn.hidden = false;
     cv.closeBtn.disabled = false;
     cv.dismissBtn.hidden = true;
