@@ -7,6 +7,7 @@ cluster and a real redis-server, both started here on free loopback ports).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -61,7 +62,8 @@ def broker_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def database(database_url: str) -> AsyncIterator[Database]:
     """A migrated database, opened in-process."""
-    migrate(database_url)
+    # Alembic's env runs its own event loop, so it gets a thread of its own here.
+    await asyncio.to_thread(migrate, database_url)
     async with open_database(database_url) as db:
         yield db
 

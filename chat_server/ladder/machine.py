@@ -60,7 +60,7 @@ _RINGING = (Phase.RINGING_STORE, Phase.RINGING_POOL)
 # Tie-break between timers due at the same instant: closing on grace first (it is final,
 # so ringing anyone first would only ring and cancel), then the end of a window, then
 # the end of a step (a step ending with its window is superseded by the escalation).
-_GRACE, _WINDOW, _STEP = 0, 2, 1
+_GRACE, _WINDOW, _STEP = 0, 1, 2
 
 
 # --- public API ---------------------------------------------------------------
@@ -346,7 +346,7 @@ def _next_store_step(
         # A new round starts when everyone available has had their turn.
         rung = (*state.rung_store, target) if fresh else (target,)
         targets: tuple[int, ...] = (target,)
-        step_until: datetime | None = min(at + _s(config.round_robin_step_s), state.store_until)
+        step_until: datetime | None = at + _s(config.round_robin_step_s)
     else:
         targets = candidates
         rung = _union(state.rung_store, targets)

@@ -139,6 +139,7 @@ class Run:
             elif isinstance(command, Assign):
                 self.live.discard(command.operator)
         assert self.live == set(state.ringing_store) | set(state.ringing_pool)
+        check_rings_within_window(state, result)
         finishes = [c for c in result.commands if isinstance(c, Finish)]
         newly_closed = state.phase is Phase.CLOSED and (
             before is None or before.phase is not Phase.CLOSED
@@ -153,6 +154,19 @@ class Run:
 
     def leads(self) -> list[CreateLead]:
         return [c for c in self.commands if isinstance(c, CreateLead)]
+
+
+def check_rings_within_window(state: LadderState, result: StepResult) -> None:
+    """No ring outlives the window of the phase it was sent in (rings are netted per call)."""
+    rings = [c for c in result.commands if isinstance(c, Ring)]
+    if state.phase is Phase.RINGING_STORE:
+        assert all(r.until <= state.store_until and r.tier is Tier.STORE for r in rings)
+        assert not any(r.quiet for r in rings)
+    elif state.phase is Phase.RINGING_POOL:
+        assert all(r.until == state.pool_until for r in rings)
+        assert all(r.quiet == (r.tier is Tier.STORE) for r in rings)
+    else:
+        assert rings == []
 
 
 def check_state(state: LadderState, config: LadderConfig) -> None:
