@@ -36,7 +36,9 @@ def check_time_zone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise AdminError(f"unknown time zone {name!r}; use an IANA name like America/Chicago")
+        raise AdminError(
+            f"unknown time zone {name!r}; use an IANA name like America/Chicago"
+        ) from None
     return name
 
 

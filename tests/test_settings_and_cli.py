@@ -73,14 +73,34 @@ def test_admin_commands_build_a_world_and_reject_bad_input(tmp_path) -> None:  #
     url = f"sqlite+aiosqlite:///{tmp_path / 'admin.sqlite3'}"
     assert run_cli("migrate", "--database-url", url).returncode == 0
     ok = [
-        ("create-dealership", "--slug", "lake", "--name", "Lake Ford",
-         "--time-zone", "America/Chicago", "--origin", "https://lakeford.example"),
+        (
+            "create-dealership",
+            "--slug",
+            "lake",
+            "--name",
+            "Lake Ford",
+            "--time-zone",
+            "America/Chicago",
+            "--origin",
+            "https://lakeford.example",
+        ),
         ("set-hours", "--dealership", "lake", "--hours", '{"mon": [["09:00", "18:00"]]}'),
         ("set-ladder", "--dealership", "lake", "--store-window", "15", "--strategy", "round_robin"),
         ("create-pool", "--name", "Midwest BDC"),
         ("cover", "--pool", "Midwest BDC", "--dealership", "lake"),
-        ("create-operator", "--email", "pat@lakeford.example", "--name", "Pat",
-         "--role", "salesperson", "--dealership", "lake", "--password", "long-enough"),
+        (
+            "create-operator",
+            "--email",
+            "pat@lakeford.example",
+            "--name",
+            "Pat",
+            "--role",
+            "salesperson",
+            "--dealership",
+            "lake",
+            "--password",
+            "long-enough",
+        ),
     ]
     for args in ok:
         result = run_cli("admin", "--database-url", url, *args)
@@ -88,14 +108,42 @@ def test_admin_commands_build_a_world_and_reject_bad_input(tmp_path) -> None:  #
     listing = run_cli("admin", "--database-url", url, "list").stdout
     assert "Lake Ford" in listing and "round_robin" in listing and "pat@lakeford.example" in listing
     bad = [
-        (("create-dealership", "--slug", "x", "--name", "X", "--time-zone", "Mars/Olympus"),
-         "unknown time zone"),
+        (
+            ("create-dealership", "--slug", "x", "--name", "X", "--time-zone", "Mars/Olympus"),
+            "unknown time zone",
+        ),
         (("set-hours", "--dealership", "lake", "--hours", '{"funday": []}'), "funday"),
         (("set-hours", "--dealership", "nope", "--closed"), "no dealership with slug"),
-        (("create-operator", "--email", "a@b.c", "--name", "A", "--role", "receptionist",
-          "--password", "long-enough"), "needs --pool"),
-        (("create-operator", "--email", "q@b.c", "--name", "Q", "--role", "salesperson",
-          "--dealership", "lake", "--password", "short"), "at least 8"),
+        (
+            (
+                "create-operator",
+                "--email",
+                "a@b.c",
+                "--name",
+                "A",
+                "--role",
+                "receptionist",
+                "--password",
+                "long-enough",
+            ),
+            "needs --pool",
+        ),
+        (
+            (
+                "create-operator",
+                "--email",
+                "q@b.c",
+                "--name",
+                "Q",
+                "--role",
+                "salesperson",
+                "--dealership",
+                "lake",
+                "--password",
+                "short",
+            ),
+            "at least 8",
+        ),
     ]
     for args, fragment in bad:
         result = run_cli("admin", "--database-url", url, *args)

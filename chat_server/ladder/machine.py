@@ -346,7 +346,7 @@ def _next_store_step(
         # A new round starts when everyone available has had their turn.
         rung = (*state.rung_store, target) if fresh else (target,)
         targets: tuple[int, ...] = (target,)
-        step_until: datetime | None = at + _s(config.round_robin_step_s)
+        step_until: datetime | None = min(at + _s(config.round_robin_step_s), state.store_until)
     else:
         targets = candidates
         rung = _union(state.rung_store, targets)

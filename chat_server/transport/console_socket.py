@@ -221,9 +221,7 @@ class ConsoleSession:
             code = "taken" if error.phase == Phase.CONNECTED else "closed"
             if error.phase in (Phase.RINGING_STORE, Phase.LEAD_CAPTURE):
                 code = "not_allowed"
-            await self.conn.send(
-                error_frame(code, str(error), conversation=conversation.id)
-            )
+            await self.conn.send(error_frame(code, str(error), conversation=conversation.id))
         except ConversationNotFound:
             raise FrameError("no_conversation", "no such conversation") from None
 

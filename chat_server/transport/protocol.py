@@ -36,9 +36,7 @@ def decode(text: str) -> dict[str, Any]:
     return frame
 
 
-def text_field(
-    frame: dict[str, Any], name: str, *, max_chars: int, required: bool = True
-) -> str:
+def text_field(frame: dict[str, Any], name: str, *, max_chars: int, required: bool = True) -> str:
     value = frame.get(name)
     if value is None and not required:
         return ""
@@ -156,7 +154,9 @@ def parse_contact(frame: dict[str, Any]) -> ContactDetails:
     email = text_field(frame, "email", max_chars=320, required=False).strip()
     preferred = text_field(frame, "preferred_time", max_chars=20, required=False) or "nopreference"
     if preferred not in PREFERRED_TIMES:
-        raise FrameError("bad_field", f"'preferred_time' must be one of {', '.join(PREFERRED_TIMES)}")
+        raise FrameError(
+            "bad_field", f"'preferred_time' must be one of {', '.join(PREFERRED_TIMES)}"
+        )
     consent = frame.get("consent", False)
     if not isinstance(consent, bool):
         raise FrameError("bad_field", "'consent' must be true or false")

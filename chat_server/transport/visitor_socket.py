@@ -249,10 +249,10 @@ class VisitorSession:
                 await self.conn.join(started, 0)
                 await self.conn.send({"type": "conversation_started", "conversation": started})
             return True
-        if kind == "status" and frame.get("state") == "closed":
-            if self.conversation_open and frame.get("conversation") == self.conversation_id:
-                self.conversation_open = False
-                self.rt.sockets.remove_visitor(frame["conversation"])
+        closing = kind == "status" and frame.get("state") == "closed"
+        if closing and self.conversation_open and frame.get("conversation") == self.conversation_id:
+            self.conversation_open = False
+            self.rt.sockets.remove_visitor(frame["conversation"])
         return False
 
     async def _step(self, make_event: Any, mutate: Any = None) -> None:
@@ -266,13 +266,14 @@ class VisitorSession:
 
     async def _disconnected(self) -> None:
         await self.conn.shutdown()
-        if self.conversation_id and self.conversation_open:
-            if self.rt.sockets.remove_visitor(self.conversation_id) == 0:
-                # The last tab went away: the grace period starts (the ladder keeps climbing).
-                try:
-                    await advance(self.rt, self.conversation_id, lambda now, _r: ShopperLeft(now))
-                except Exception:
-                    log.exception("could not record that the shopper left")
+        if not (self.conversation_id and self.conversation_open):
+            return
+        if self.rt.sockets.remove_visitor(self.conversation_id) == 0:
+            # The last tab went away: the grace period starts (the ladder keeps climbing).
+            try:
+                await advance(self.rt, self.conversation_id, lambda now, _r: ShopperLeft(now))
+            except Exception:
+                log.exception("could not record that the shopper left")
 
 
 async def _agent(session: AsyncSession, conversation: Conversation) -> dict[str, str] | None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 from playwright.async_api import Browser, Page, expect
+from sqlalchemy import select
 
 from chat_server.store.database import open_database
 from chat_server.store.models import Conversation
@@ -26,8 +27,6 @@ def set_sales_hours(server: ServerProcess, which: str) -> None:
 
 async def only_conversation(server: ServerProcess) -> Conversation:
     async with open_database(server.database_url) as db, db.sessions() as session:
-        from sqlalchemy import select
-
         [row] = list(await session.scalars(select(Conversation)))
         return row
 
@@ -99,7 +98,9 @@ async def test_b_nobody_in_the_store_accepts_so_the_pool_answers(
 
     await shopper_says(shopper, "What is the out-the-door price?")
     await alex.locator("[data-testid=ring]").first.wait_for()
-    await expect(shopper.locator("[data-dc=status]")).to_contain_text("Connecting you", timeout=10_000)
+    await expect(shopper.locator("[data-dc=status]")).to_contain_text(
+        "Connecting you", timeout=10_000
+    )
     await accept_ring(riley)
     await operator_says(riley, "Happy to help! May I have your phone number?")
     await expect(shopper_messages(shopper)).to_have_count(2)

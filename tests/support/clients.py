@@ -96,7 +96,9 @@ async def console(base_url: str, email: str) -> tuple[FrameClient, dict[str, Any
     cookie = await sign_in_cookie(base_url, email)
     ws_url = base_url.replace("http://", "ws://") + "/ws/console"
     socket = await connect(
-        ws_url, origin=base_url, additional_headers={"Cookie": cookie}  # type: ignore[arg-type]
+        ws_url,
+        origin=base_url,
+        additional_headers={"Cookie": cookie},  # type: ignore[arg-type]
     )
     client = FrameClient(socket)
     welcome = await client.expect("welcome")

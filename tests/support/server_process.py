@@ -28,7 +28,9 @@ class ServerProcess:
     ) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
-        self.database_url = database_url or f"sqlite+aiosqlite:///{data_dir / 'dealer-chat.sqlite3'}"
+        self.database_url = (
+            database_url or f"sqlite+aiosqlite:///{data_dir / 'dealer-chat.sqlite3'}"
+        )
         self.broker_url = broker_url or "memory://"
         self.ladder = ladder or {}
         self.process: subprocess.Popen[bytes] | None = None

@@ -44,7 +44,9 @@ async def test_wrong_password_and_missing_csrf_are_refused(server: ServerProcess
             "/console/sign-in", data={"email": ALEX, "password": "nope", "csrf_token": token}
         )
         assert wrong.status_code == 400 and "Wrong e-mail or password" in wrong.text
-        no_csrf = await http.post("/console/sign-in", data={"email": ALEX, "password": DEMO_PASSWORD})
+        no_csrf = await http.post(
+            "/console/sign-in", data={"email": ALEX, "password": DEMO_PASSWORD}
+        )
         assert no_csrf.status_code == 400 and "expired" in no_csrf.text
         assert (await http.get("/console", follow_redirects=False)).status_code == 303
 
@@ -70,9 +72,14 @@ async def test_sign_in_then_sign_out_closes_the_console_to_that_cookie(
         assert (await http.get("/console", follow_redirects=False)).status_code == 303
 
     # The console socket refuses a visitor with no session, and a foreign Origin.
-    for headers, origin in (({}, server.url), ({"Cookie": f"dealerchat_session={cookie}"}, "http://evil.example")):
+    for headers, origin in (
+        ({}, server.url),
+        ({"Cookie": f"dealerchat_session={cookie}"}, "http://evil.example"),
+    ):
         async with connect(
-            server.ws_url + "/ws/console", origin=origin, additional_headers=headers  # type: ignore[arg-type]
+            server.ws_url + "/ws/console",
+            origin=origin,
+            additional_headers=headers,  # type: ignore[arg-type]
         ) as socket:
             with pytest.raises(ConnectionClosed) as closed:
                 await socket.recv()

@@ -6,10 +6,11 @@ import asyncio
 from collections.abc import Callable
 
 from sqlalchemy import select
+from websockets.asyncio.client import connect
 
 from chat_server.store.database import open_database
 from chat_server.store.models import Conversation, Lead
-from tests.support.clients import FrameClient, console, new_client_id, visitor
+from tests.support.clients import FrameClient, console, new_client_id, sign_in_cookie, visitor
 from tests.support.server_process import ServerProcess
 
 ALEX = "alex@demo-motors.test"
@@ -39,11 +40,15 @@ async def conversation_row(server: ServerProcess, conversation_id: str) -> Conve
 
 async def leads_of(server: ServerProcess, conversation_id: str) -> list[Lead]:
     async with open_database(server.database_url) as db, db.sessions() as session:
-        return list(await session.scalars(select(Lead).where(Lead.conversation_id == conversation_id)))
+        return list(
+            await session.scalars(select(Lead).where(Lead.conversation_id == conversation_id))
+        )
 
 
 def open_store(server: ServerProcess) -> None:
-    server.admin("set-hours", "--dealership", "demo-motors", "--department", "sales", "--always-open")
+    server.admin(
+        "set-hours", "--dealership", "demo-motors", "--department", "sales", "--always-open"
+    )
 
 
 async def test_up_ring_accept_chat_close(start_server: Callable[..., ServerProcess]) -> None:
@@ -101,7 +106,7 @@ async def test_two_salespeople_accepting_at_once_exactly_one_wins(
             sam.send({"type": "accept", "conversation": conversation}),
         )
 
-        async def verdict(client: FrameClient) -> str:
+        async def verdict(client: FrameClient, conversation: str = conversation) -> str:
             while True:
                 frame = await client.recv()
                 if frame["type"] == "conversation" and frame["id"] == conversation:
@@ -178,7 +183,11 @@ async def test_nobody_answers_contact_form_makes_a_missed_lead(
     row = await conversation_row(server, conversation)
     assert row.outcome == "missed"
     [lead] = await leads_of(server, conversation)
-    assert (lead.service, lead.name, lead.email) == ("unanswered", "Dana Shopper", "dana@example.com")
+    assert (lead.service, lead.name, lead.email) == (
+        "unanswered",
+        "Dana Shopper",
+        "dana@example.com",
+    )
     await shopper.close()
 
 
@@ -188,21 +197,31 @@ async def test_foreign_conversation_looks_missing(
     server = start_server({"store_window": 30, "pool_window": 30})
     open_store(server)
     server.admin(
-        "create-dealership", "--slug", "other", "--name", "Other Auto",
-        "--time-zone", "America/New_York", "--origin", server.url,
+        "create-dealership",
+        "--slug",
+        "other",
+        "--name",
+        "Other Auto",
+        "--time-zone",
+        "America/New_York",
+        "--origin",
+        server.url,
     )
     server.admin(
-        "create-operator", "--email", "oz@other.test", "--name", "Oz", "--role", "salesperson",
-        "--dealership", "other", "--password", "other-password",
+        "create-operator",
+        "--email",
+        "oz@other.test",
+        "--name",
+        "Oz",
+        "--role",
+        "salesperson",
+        "--dealership",
+        "other",
+        "--password",
+        "other-password",
     )
     shopper, conversation = await shopper_says(server, "private question")
-    from chat_server.demo_world import DEMO_PASSWORD  # noqa: F401  (documented demo password)
-    from tests.support.clients import FrameClient as _FC  # noqa: F401
-    from tests.support.clients import sign_in_cookie
-
     cookie = await sign_in_cookie(server.url, "oz@other.test", "other-password")
-    from websockets.asyncio.client import connect
-
     socket = await connect(
         server.ws_url + "/ws/console", origin=server.url, additional_headers={"Cookie": cookie}
     )
@@ -211,9 +230,7 @@ async def test_foreign_conversation_looks_missing(
     for action in ("accept", "decline", "close"):
         await oz.send({"type": action, "conversation": conversation})
         assert (await oz.expect("error"))["code"] == "no_conversation"
-    await oz.send(
-        {"type": "message", "conversation": conversation, "client_id": "x", "body": "hi"}
-    )
+    await oz.send({"type": "message", "conversation": conversation, "client_id": "x", "body": "hi"})
     assert (await oz.expect("error"))["code"] == "no_conversation"
     await oz.close()
     await shopper.close()
