@@ -71,36 +71,36 @@ def rosters(draw: st.DrawFn) -> Roster:
     )
 
 
-operators = st.sampled_from(STORE_IDS + POOL_IDS)
+ALL_IDS = STORE_IDS + POOL_IDS
+KINDS = ["tick", "accept", "decline", "left", "back", "contact", "close"]
 
 
-@st.composite
-def events(draw: st.DrawFn) -> list[Event]:
-    """Events with non-decreasing times, as the shell would feed them."""
-    now = T0
-    out: list[Event] = []
-    for _ in range(draw(st.integers(0, 25))):
-        now += timedelta(seconds=draw(seconds))
-        kind = draw(
-            st.sampled_from(["tick", "accept", "decline", "left", "back", "contact", "close"])
-        )
-        if kind == "tick":
-            out.append(Tick(now, draw(rosters())))
-        elif kind == "accept":
-            operator = draw(operators)
-            tier = Tier.POOL if operator in POOL_IDS else Tier.STORE
-            out.append(Accept(operator, draw(st.just(tier) | st.sampled_from(Tier)), now))
-        elif kind == "decline":
-            out.append(Decline(draw(operators), now, draw(rosters())))
-        elif kind == "left":
-            out.append(ShopperLeft(now))
-        elif kind == "back":
-            out.append(ShopperBack(now))
-        elif kind == "contact":
-            out.append(ContactGiven(now))
-        else:
-            out.append(Close(now))
-    return out
+def next_time(data: st.DataObject, state: LadderState, now: datetime, config: LadderConfig):
+    """A time at or after ``now``: often exactly a deadline, so ties and edges get exercised."""
+    later = now + timedelta(seconds=data.draw(seconds, label="wait"))
+    wakeup = next_wakeup(state, config)
+    if wakeup is None or wakeup < now:
+        return later
+    return data.draw(st.sampled_from([later, wakeup, max(now, wakeup - timedelta(seconds=0.5))]))
+
+
+def draw_event(data: st.DataObject, state: LadderState, now: datetime) -> Event:
+    """One event at ``now``, preferring operators who are actually being rung."""
+    ringing = (*state.ringing_store, *state.ringing_pool)
+    who = (
+        st.sampled_from(ringing) | st.sampled_from(ALL_IDS) if ringing else st.sampled_from(ALL_IDS)
+    )
+    kind = data.draw(st.sampled_from(KINDS), label="kind")
+    if kind == "tick":
+        return Tick(now, data.draw(rosters()))
+    if kind == "accept":
+        operator = data.draw(who)
+        natural = Tier.POOL if operator in POOL_IDS else Tier.STORE
+        return Accept(operator, data.draw(st.just(natural) | st.sampled_from(Tier)), now)
+    if kind == "decline":
+        return Decline(data.draw(who), now, data.draw(rosters()))
+    simple = {"left": ShopperLeft, "back": ShopperBack, "contact": ContactGiven, "close": Close}
+    return simple[kind](now)
 
 
 @dataclass
@@ -190,20 +190,20 @@ def check_state(state: LadderState, config: LadderConfig) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(config=configs, first=rosters(), later=events(), final=rosters())
-def test_ladder_invariants(config, first, later, final):
+@given(config=configs, first=rosters(), final=rosters(), data=st.data())
+def test_ladder_invariants(config, first, final, data):
     run = Run(config)
     run.feed(Start(T0, first))
-    assert run.state is not None
-    for event in later:
-        run.feed(event)
+    now = T0
+    for _ in range(data.draw(st.integers(0, 25), label="length")):
+        now = next_time(data, run.state, now, config)
+        run.feed(draw_event(data, run.state, now))
 
-    last = later[-1].at if later else T0
     c = config
     horizon = T0 + timedelta(
         seconds=c.sticky_s + c.store_window_s + c.pool_window_s + c.grace_s + c.capture_window_s + 1
     )
-    run.feed(Tick(max(last, horizon), final))
+    run.feed(Tick(max(now, horizon), final))
     state = run.state
     assert state.phase in (Phase.CLOSED, Phase.CONNECTED)
 
@@ -233,11 +233,14 @@ def test_ladder_invariants(config, first, later, final):
 
 
 @settings(max_examples=300, deadline=None)
-@given(config=configs, first=rosters(), later=events())
-def test_ticks_are_idempotent(config, first, later):
+@given(config=configs, first=rosters(), data=st.data())
+def test_ticks_are_idempotent(config, first, data):
     """A second Tick at the same time never changes anything (deadlines may fire twice)."""
     state = start(Start(T0, first), config).state
-    for event in later:
+    now = T0
+    for _ in range(data.draw(st.integers(0, 25), label="length")):
+        now = next_time(data, state, now, config)
+        event = draw_event(data, state, now)
         try:
             state = step(state, event, config).state
         except IllegalTransition:
