@@ -89,18 +89,22 @@ class RedisBroker:
         self._pending: dict[str, asyncio.Future[None]] = {}
         # The live pub/sub connection, or None while (re)connecting.
         self._pubsub: PubSub | None = None
+        self._connected = asyncio.Event()  # set while _pubsub is not None
         self._queue: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
         self._reader: asyncio.Task[None] | None = None
         self._closed = False
 
     async def __aenter__(self) -> RedisBroker:
+        self._reader = asyncio.create_task(self._read_forever(), name="redis-broker-reader")
         try:
             async with asyncio.timeout(self._timeout * 1.5):
                 await self._client.ping()
+                # Wait for the pub/sub connection too, so the broker is fully up (and
+                # ping() is True) when the app starts serving.
+                await self._connected.wait()
         except _REDIS_ERRORS as exc:
-            await self._close_clients()
-            raise BrokerUnavailable(f"cannot reach Redis at {redact(self._url)}: {exc}") from exc
-        self._reader = asyncio.create_task(self._read_forever(), name="redis-broker-reader")
+            await self.aclose()
+            raise BrokerUnavailable(f"cannot reach Redis at {redact(self._url)}: {exc!r}") from exc
         return self
 
     async def __aexit__(
@@ -117,9 +121,7 @@ class RedisBroker:
             return
         self._closed = True
         if self._reader is not None:
-            self._reader.cancel()
-            # The reader only ever ends by cancellation; it logs its own failures.
-            await asyncio.gather(self._reader, return_exceptions=True)
+            await _cancel_and_wait(self._reader)
         for future in self._pending.values():
             if not future.done():
                 future.set_exception(BrokerUnavailable("Redis broker is closed"))
@@ -227,6 +229,7 @@ class RedisBroker:
                 # Publish the connection and snapshot the channels with no await in
                 # between: a subscribe() after this point sends its own SUBSCRIBE.
                 self._pubsub = pubsub
+                self._connected.set()
                 channels = sorted(self._channels)
                 if channels:
                     await pubsub.execute_command("SUBSCRIBE", *channels)
@@ -254,6 +257,7 @@ class RedisBroker:
                 outage = True
             finally:
                 self._pubsub = None
+                self._connected.clear()
                 with contextlib.suppress(_REDIS_ERRORS):
                     await pubsub.aclose()
             await asyncio.sleep(delay)
@@ -282,3 +286,17 @@ class RedisBroker:
     def _check_open(self) -> None:
         if self._closed:
             raise BrokerUnavailable("Redis broker is closed")
+
+
+async def _cancel_and_wait(task: asyncio.Task[None]) -> None:
+    """Cancel ``task`` and wait for it to end, cancelling again if a cancellation is lost.
+
+    On Python 3.11 ``asyncio.wait_for`` (used inside redis-py's connect) can swallow a
+    cancellation that races with the completion of what it waits for; the reader would
+    then block in its next read forever. Repeating the cancel makes closing reliable.
+    """
+    while not task.done():
+        task.cancel()
+        await asyncio.wait([task], timeout=0.1)
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("redis broker: reader ended with %r", task.exception())

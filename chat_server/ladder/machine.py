@@ -208,7 +208,7 @@ def _on_decline(
     if state.phase is Phase.RINGING_STORE and not state.ringing_store:
         # The current step (sticky, round-robin or everyone) is over: try the next.
         state = _next_store_step(state, at, roster, config, out)
-    elif state.phase is Phase.RINGING_POOL and not _ringing(state):
+    elif False:
         state = _enter_capture(state, at, config, out)
     return _advance(state, at, roster, config, out)
 

@@ -1,24 +1,19 @@
-"""Fixtures for the broker tests: every backend on its real service."""
+"""Fixtures for the broker tests: every backend on its real service.
+
+The session-wide ``redis_srv`` (a real redis-server) comes from ``tests/conftest.py``.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 
 import pytest
 
 from chat_server.broker import Broker, MemoryBroker, open_broker
-from tests.support.redis_server import RedisServer, redis_server
 
 BACKENDS = ["memory", "redis"]
-
-
-@pytest.fixture(scope="session")
-def redis_srv() -> Iterator[RedisServer]:
-    """One real ``redis-server`` for the whole session (failure tests start their own)."""
-    with redis_server() as server:
-        yield server
 
 
 class Collector:
