@@ -13,6 +13,7 @@ from starlette.templating import Jinja2Templates
 
 from chat_server.broker import Hub, open_broker
 from chat_server.chats.ladder_shell import advance
+from chat_server.chats.presence import PresenceHeartbeat
 from chat_server.clock import Clock, SystemClock
 from chat_server.deadlines import DeadlineRunner
 from chat_server.ladder.types import Tick
@@ -58,7 +59,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                 settings.node_name,
                 ladder_deadline_handler(rt),
                 poll_s=settings.deadline_poll_s,
-            ):
+            ), PresenceHeartbeat(rt):
                 yield
 
     app = Starlette(

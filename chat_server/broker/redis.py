@@ -105,6 +105,9 @@ class RedisBroker:
         except _REDIS_ERRORS as exc:
             await self.aclose()
             raise BrokerUnavailable(f"cannot reach Redis at {redact(self._url)}: {exc!r}") from exc
+        except BaseException:
+            await self.aclose()  # e.g. cancelled during startup: do not leak the reader
+            raise
         return self
 
     async def __aexit__(

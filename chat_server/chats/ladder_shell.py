@@ -236,7 +236,17 @@ async def advance(
                         at=now,
                     )
                 state = machine.from_json(conversation.ladder)
-                result = machine.step(state, make_event(now, roster), dealership.config)
+                event = make_event(now, roster)
+                result = machine.step(state, event, dealership.config)
+                if result.state.phase != state.phase:
+                    log.info(
+                        "conversation %s: %s on %s -> %s %s",
+                        conversation_id,
+                        type(event).__name__,
+                        state.phase.value,
+                        result.state.phase.value,
+                        result.state.outcome.value if result.state.outcome else "",
+                    )
                 for name, value in columns_from(result.state).items():
                     setattr(conversation, name, value)
                 await session.flush()  # StaleDataError here means we lost a race

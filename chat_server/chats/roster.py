@@ -67,6 +67,7 @@ async def build_roster(
                 Operator.dealership_id == dealership.id,
                 Operator.role.in_(STORE_RINGABLE_ROLES),
                 Operator.presence == "available",
+                Operator.online_until > at,
             )
             # Least recently rung first: round-robin fairness across conversations.
             .order_by(Operator.last_rung_at.asc().nulls_first(), Operator.id),
@@ -79,6 +80,7 @@ async def build_roster(
             PoolCoverage.dealership_id == dealership.id,
             Operator.role == "receptionist",
             Operator.presence == "available",
+            Operator.online_until > at,
         )
         .order_by(Operator.last_rung_at.asc().nulls_first(), Operator.id),
     )

@@ -76,6 +76,9 @@ def next_opening(week: WeekHours, tz: str, at: datetime) -> datetime | None:
     """The first instant at or after ``at`` when the department is open, in ``tz``.
 
     Returns ``at`` (as a ``tz`` datetime) when open now, None when the week has no hours.
+    In the repeated hour after a fall-back the result carries ``fold=1``; such a datetime
+    orders correctly against any other but, per PEP 495, never compares ``==`` to one in
+    another zone: convert both to UTC to test equality.
     """
     zone = _zone(tz)
     if is_open(week, tz, at):

@@ -59,7 +59,9 @@ _RINGING = (Phase.RINGING_STORE, Phase.RINGING_POOL)
 
 # Tie-break between timers due at the same instant: closing on grace first (it is final,
 # so ringing anyone first would only ring and cancel), then the end of a window, then
-# the end of a step (a step ending with its window is superseded by the escalation).
+# the end of a step. The last rule also keeps ``_advance`` finite: a round-robin step is
+# capped at the window's end, so a step firing before its window would set the same
+# step end again, forever.
 _GRACE, _WINDOW, _STEP = 0, 1, 2
 
 
@@ -208,7 +210,7 @@ def _on_decline(
     if state.phase is Phase.RINGING_STORE and not state.ringing_store:
         # The current step (sticky, round-robin or everyone) is over: try the next.
         state = _next_store_step(state, at, roster, config, out)
-    elif False:
+    elif state.phase is Phase.RINGING_POOL and not _ringing(state):
         state = _enter_capture(state, at, config, out)
     return _advance(state, at, roster, config, out)
 
@@ -291,7 +293,8 @@ def _advance(
         if not due:
             return state
         when, rank = min(due)
-        # Each branch moves the phase on or pushes the timer strictly later, so this ends.
+        # Each branch moves the phase on or pushes the timer strictly later (given the
+        # tie-break above), so this loop ends.
         if rank == _GRACE:
             state = _grace_over(state, when, out)
         elif state.phase is Phase.RINGING_STORE and rank == _WINDOW:

@@ -104,6 +104,8 @@ class Operator(Base):
     group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"))
     presence: Mapped[str] = mapped_column(String(20), default="away")
     presence_at: Mapped[datetime | None]
+    # Renewed while a console of theirs is open (see chats/presence.py); rung only before it.
+    online_until: Mapped[datetime | None]
     last_rung_at: Mapped[datetime | None]
     capacity: Mapped[int] = mapped_column(Integer, default=3)
     # Bumped on sign-out everywhere and password change: invalidates old session cookies.

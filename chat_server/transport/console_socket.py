@@ -15,6 +15,7 @@ from chat_server.chats.conversations import ConversationClosed, post_message
 from chat_server.chats.fanout import encode
 from chat_server.chats.frames import ack_frame, error_frame, iso, typing_frame
 from chat_server.chats.ladder_shell import ConversationNotFound, advance
+from chat_server.chats.presence import set_online
 from chat_server.chats.messages import messages_after
 from chat_server.chats.records import dealership_view
 from chat_server.chats.views import conversation_frame, ring_frame
@@ -55,6 +56,7 @@ class ConsoleSession:
 
     async def run(self) -> None:
         self.rt.sockets.add_operator(self.operator.id)
+        await set_online(self.rt, [self.operator.id], True)
         try:
             await self.rt.hub.join(operator_channel(self.operator.id), self.conn.inbox)
             await self._welcome()
@@ -71,7 +73,10 @@ class ConsoleSession:
             return
         finally:
             await self.conn.shutdown()
-            self.rt.sockets.remove_operator(self.operator.id)
+            if self.rt.sockets.remove_operator(self.operator.id) == 0:
+                # Their last console here closed: stop ringing them now, not at the TTL.
+                # (A console of theirs on another node renews it within a heartbeat.)
+                await set_online(self.rt, [self.operator.id], False)
 
     async def _welcome(self) -> None:
         now = self.rt.clock.now()

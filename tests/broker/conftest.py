@@ -75,10 +75,16 @@ class Backend:
             return MemoryBroker(self._first.bus)
         return open_broker(self.url)
 
-    async def node(self) -> Node:
+    async def broker(self) -> Broker:
+        """A new broker on this backend, closed at the end of the test."""
         broker = await self._stack.enter_async_context(self._open())
         if self._first is None:
             self._first = broker
+        return broker
+
+    async def node(self) -> Node:
+        """A new broker whose messages are collected in the background."""
+        broker = await self.broker()
         collector = Collector(broker)
         self._stack.push_async_callback(collector.aclose)
         return Node(broker, collector)

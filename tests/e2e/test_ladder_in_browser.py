@@ -137,7 +137,7 @@ async def test_c_nobody_answers_the_shopper_leaves_contact_details(
     await screenshot(shopper, "widget-contact-thanks-phone")
 
     row = await only_conversation(server)
-    assert row.outcome == "missed"
+    assert row.outcome == "missed", __import__("json").dumps(row.ladder)
     morgan = await signed_in_console(browser, server, MORGAN, available=False)
     await morgan.goto(server.url + "/console/leads")
     lead = morgan.locator("[data-testid=lead]")

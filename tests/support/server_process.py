@@ -59,7 +59,7 @@ class ServerProcess:
             "--broker-url",
             self.broker_url,
             "--log-level",
-            "warning",
+            "info",
         ]
         for name, value in self.ladder.items():
             command += [f"--{name.replace('_', '-')}", str(value)]
