@@ -15,8 +15,8 @@ from chat_server.chats.conversations import ConversationClosed, post_message
 from chat_server.chats.fanout import encode
 from chat_server.chats.frames import ack_frame, error_frame, iso, typing_frame
 from chat_server.chats.ladder_shell import ConversationNotFound, advance
-from chat_server.chats.presence import set_online
 from chat_server.chats.messages import messages_after
+from chat_server.chats.presence import set_online
 from chat_server.chats.records import dealership_view
 from chat_server.chats.views import conversation_frame, ring_frame
 from chat_server.ladder.types import Accept, Close, Decline, IllegalTransition, Phase, Tier
