@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from chat_server.broker import Broker, Hub
@@ -12,18 +13,31 @@ from chat_server.store.database import Database
 
 @dataclass
 class LocalSockets:
-    """Counts of this node's open sockets, per conversation (visitors) and per operator."""
+    """Counts of this node's open sockets, per conversation (shoppers) and per operator.
+
+    ``visitor_locks`` serialise one conversation's arrivals and departures on this node, so a
+    tab that reconnects while the old socket is still being torn down cannot leave the
+    shopper marked as gone.
+    """
 
     visitors: dict[str, int] = field(default_factory=dict)
+    visitor_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     operators: dict[int, int] = field(default_factory=dict)
 
-    def add_visitor(self, conversation_id: str) -> None:
+    def visitor_lock(self, conversation_id: str) -> asyncio.Lock:
+        return self.visitor_locks.setdefault(conversation_id, asyncio.Lock())
+
+    def add_visitor(self, conversation_id: str) -> int:
         self.visitors[conversation_id] = self.visitors.get(conversation_id, 0) + 1
+        return self.visitors[conversation_id]
 
     def remove_visitor(self, conversation_id: str) -> int:
         left = self.visitors.get(conversation_id, 1) - 1
         if left <= 0:
             self.visitors.pop(conversation_id, None)
+            lock = self.visitor_locks.get(conversation_id)
+            if lock is not None and not lock.locked():
+                del self.visitor_locks[conversation_id]
             return 0
         self.visitors[conversation_id] = left
         return left

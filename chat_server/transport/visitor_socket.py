@@ -18,8 +18,13 @@ from chat_server.chats.frames import ack_frame, error_frame, message_frame, typi
 from chat_server.chats.ladder_shell import advance
 from chat_server.chats.messages import messages_after
 from chat_server.chats.records import DealershipView, dealership_view
+from chat_server.chats.shopper_presence import (
+    shopper_arrived,
+    shopper_departed,
+    shopper_stopped_following,
+)
 from chat_server.chats.visitors import pick_conversation, resolve_visitor
-from chat_server.ladder.types import ContactGiven, IllegalTransition, ShopperBack, ShopperLeft
+from chat_server.ladder.types import ContactGiven, IllegalTransition
 from chat_server.runtime import Runtime
 from chat_server.store.models import Conversation, Dealership, Operator, Visitor
 from chat_server.transport.connection import CLOSE_POLICY, Connection
@@ -135,9 +140,7 @@ class VisitorSession:
             }
         )
         if self.conversation_id and self.conversation_open:
-            self.rt.sockets.add_visitor(self.conversation_id)
-            if conversation is not None and (conversation.ladder or {}).get("away_since"):
-                await self._step(lambda now, _r: ShopperBack(now))
+            await shopper_arrived(self.rt, self.conversation_id)
         return True
 
     # --- frames -----------------------------------------------------------------------
@@ -232,7 +235,7 @@ class VisitorSession:
         if self.conversation_id is None:
             return
         if self.conversation_open:
-            self.rt.sockets.remove_visitor(self.conversation_id)
+            shopper_stopped_following(self.rt, self.conversation_id)
         await self.conn.leave(self.conversation_id)
         self.conversation_id = None
         self.conversation_open = False
@@ -245,14 +248,14 @@ class VisitorSession:
                 await self._forget_conversation()
                 self.conversation_id = started
                 self.conversation_open = True
-                self.rt.sockets.add_visitor(started)
+                await shopper_arrived(self.rt, started)
                 await self.conn.join(started, 0)
                 await self.conn.send({"type": "conversation_started", "conversation": started})
             return True
         closing = kind == "status" and frame.get("state") == "closed"
         if closing and self.conversation_open and frame.get("conversation") == self.conversation_id:
             self.conversation_open = False
-            self.rt.sockets.remove_visitor(frame["conversation"])
+            shopper_stopped_following(self.rt, frame["conversation"])
         return False
 
     async def _step(self, make_event: Any, mutate: Any = None) -> None:
@@ -268,12 +271,7 @@ class VisitorSession:
         await self.conn.shutdown()
         if not (self.conversation_id and self.conversation_open):
             return
-        if self.rt.sockets.remove_visitor(self.conversation_id) == 0:
-            # The last tab went away: the grace period starts (the ladder keeps climbing).
-            try:
-                await advance(self.rt, self.conversation_id, lambda now, _r: ShopperLeft(now))
-            except Exception:
-                log.exception("could not record that the shopper left")
+        await shopper_departed(self.rt, self.conversation_id)
 
 
 async def _agent(session: AsyncSession, conversation: Conversation) -> dict[str, str] | None:

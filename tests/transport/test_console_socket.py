@@ -234,3 +234,37 @@ async def test_foreign_conversation_looks_missing(
     assert (await oz.expect("error"))["code"] == "no_conversation"
     await oz.close()
     await shopper.close()
+
+
+async def test_a_shopper_who_leaves_keeps_their_place_for_the_grace_period(
+    start_server: Callable[..., ServerProcess],
+) -> None:
+    server = start_server({"store_window": 60, "pool_window": 60, "grace": 1.5})
+    open_store(server)
+    alex = await available(ALEX, server)
+    shopper, welcome_token = await visitor(server.ws_url, server.url)
+    await shopper.send({"type": "message", "client_id": "g1", "body": "still there?"})
+    conversation = (await shopper.expect("ack"))["conversation"]
+    await alex.expect("ring", conversation=conversation)
+    token = welcome_token["visitor"]
+
+    # Gone and back within the grace period: same conversation, still ringing.
+    await shopper.close()
+    await asyncio.sleep(0.5)
+    back, welcome = await visitor(server.ws_url, server.url, token=token)
+    assert welcome["conversation"] == conversation and welcome["state"] == "ringing_store"
+    # Tabs that reconnect at once, again and again, never leave the shopper marked as gone.
+    for _ in range(5):
+        await back.close()
+        back, _ = await visitor(server.ws_url, server.url, token=token)
+    await asyncio.sleep(2)
+    row = await conversation_row(server, conversation)
+    assert row.state == "ringing_store" and row.ladder.get("away_since") is None
+
+    # Gone for longer than the grace period: the ring stops, the chat is abandoned.
+    await back.close()
+    cancelled = await alex.expect("ring_cancelled", conversation=conversation, timeout=5)
+    assert cancelled["reason"] == "left"
+    row = await conversation_row(server, conversation)
+    assert (row.state, row.outcome) == ("closed", "abandoned")
+    await alex.close()
