@@ -23,7 +23,7 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def migrate(database_url: str, revision: str = "head") -> None:
+def migrate(database_url: str, revision: str = "heads") -> None:
     """Bring the database at ``database_url`` up to ``revision`` (blocking; no event loop)."""
     ensure_sqlite_folder(database_url)
     command.upgrade(alembic_config(database_url), revision)

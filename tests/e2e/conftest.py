@@ -46,7 +46,7 @@ async def screenshot(page: Page, name: str) -> Path:
     backend = os.environ.get("DEALER_CHAT_TEST_BACKEND", "embedded")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{backend}-{name}.png"
-    await page.screenshot(path=str(path))
+    await page.screenshot(path=str(path), animations="disabled")
     return path
 
 
