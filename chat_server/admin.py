@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chat_server.ladder.hours import ALWAYS_OPEN, parse_week
 from chat_server.ladder.types import Strategy
 from chat_server.store.models import Dealership, Operator, Pool, PoolCoverage
+from chat_server.widget_theme import ThemeError, check_theme
 from operator_console.auth import hash_password
 
 ROLES = ("salesperson", "manager", "receptionist", "admin")
@@ -125,6 +127,40 @@ async def set_ladder(
         if not 0 <= value <= 86400:
             raise AdminError(f"{name} must be between 0 and 86400 seconds, got {value}")
         setattr(row, name, float(value))
+
+
+async def allow_origin(session: AsyncSession, slug: str, origin: str) -> None:
+    """Let the widget run on one more website (scheme://host[:port], no path)."""
+    row = await dealership_by_slug(session, slug)
+    origin = origin.rstrip("/")
+    if not re.match(r"^https?://[A-Za-z0-9.\-\[\]:]+$", origin):
+        raise AdminError(f"{origin!r} is not an origin like https://www.example.com")
+    if origin not in (row.allowed_origins or []):
+        row.allowed_origins = [*(row.allowed_origins or []), origin]
+
+
+async def set_theme(
+    session: AsyncSession,
+    slug: str,
+    *,
+    color: str | None = None,
+    logo_url: str | None = None,
+    position: str | None = None,
+    language: str | None = None,
+    greeting: str | None = None,
+) -> None:
+    """The widget's look: accent colour, logo or avatar, launcher side, language, greeting."""
+    row = await dealership_by_slug(session, slug)
+    try:
+        theme = check_theme(color=color, logo_url=logo_url, position=position, language=language)
+    except ThemeError as error:
+        raise AdminError(str(error)) from None
+    for name, value in theme.items():
+        setattr(row, f"widget_{name}", value)
+    if greeting is not None:
+        if len(greeting) > 500:
+            raise AdminError("the greeting may have at most 500 characters")
+        row.greeting = greeting
 
 
 async def create_pool(session: AsyncSession, name: str) -> Pool:

@@ -11,12 +11,14 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import WebSocketRoute
 from starlette.templating import Jinja2Templates
 
+from chat_server.api.routes import api_routes
 from chat_server.broker import Hub, open_broker
 from chat_server.chats.ladder_shell import advance
 from chat_server.chats.presence import PresenceHeartbeat
 from chat_server.clock import Clock, SystemClock
 from chat_server.deadlines import DeadlineRunner
 from chat_server.ladder.types import Tick
+from chat_server.leads.worker import DeliveryWorker
 from chat_server.runtime import Runtime
 from chat_server.settings import Settings
 from chat_server.store.database import open_database
@@ -59,13 +61,14 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                 settings.node_name,
                 ladder_deadline_handler(rt),
                 poll_s=settings.deadline_poll_s,
-            ), PresenceHeartbeat(rt):
+            ), PresenceHeartbeat(rt), DeliveryWorker(rt):
                 yield
 
     app = Starlette(
         routes=[
             *site_routes(),
             *console_routes(),
+            *api_routes(),
             WebSocketRoute("/ws/visitor", visitor_endpoint),
             WebSocketRoute("/ws/console", console_endpoint),
         ],

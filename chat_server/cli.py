@@ -20,9 +20,11 @@ from chat_server import admin
 from chat_server.app import create_app
 from chat_server.demo_world import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SLUG, seed_demo
 from chat_server.ladder.hours import ALWAYS_OPEN
+from chat_server.leads.crm_admin import add_crm_commands, crm_action
 from chat_server.settings import (
     Settings,
     SettingsError,
+    delivery_env,
     demo_secret,
     load_settings,
     require_secret,
@@ -70,13 +72,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = load_settings(
-        {},
+        delivery_env(),
         database_url=args.database_url or f"sqlite+aiosqlite:///{data_dir / 'dealer-chat.sqlite3'}",
         broker_url=args.broker_url or "memory://",
-        secret_key=demo_secret(data_dir),
+        # Several demo nodes sharing one database must sign cookies with one key.
+        secret_key=os.environ.get("DEALER_CHAT_SECRET_KEY") or demo_secret(data_dir),
         host=args.host,
         port=args.port,
         log_level=args.log_level,
+        auto_away_s=args.auto_away,
     )
     migrate(settings.database_url)
     origins = [f"http://{args.host}:{args.port}", f"http://127.0.0.1:{args.port}"]
@@ -198,6 +202,27 @@ def cmd_admin(args: argparse.Namespace) -> int:
                 )
                 print(f"{args.dealership} ladder updated")
 
+        case "allow-origin":
+
+            async def action(s: AsyncSession) -> Any:
+                for origin in args.origin:
+                    await admin.allow_origin(s, args.dealership, origin)
+                print(f"{args.dealership} now allows {', '.join(args.origin)}")
+
+        case "set-theme":
+
+            async def action(s: AsyncSession) -> Any:
+                await admin.set_theme(
+                    s,
+                    args.dealership,
+                    color=args.color,
+                    logo_url=args.logo_url,
+                    position=args.position,
+                    language=args.language,
+                    greeting=args.greeting,
+                )
+                print(f"{args.dealership} widget theme updated")
+
         case "create-pool":
 
             async def action(s: AsyncSession) -> Any:
@@ -228,7 +253,10 @@ def cmd_admin(args: argparse.Namespace) -> int:
         case "list":
             action = _list
         case _:
-            raise admin.AdminError("choose an admin command; see dealer-chat admin --help")
+            crm = crm_action(args)  # issue 5's commands live beside their code
+            if crm is None:
+                raise admin.AdminError("choose an admin command; see dealer-chat admin --help")
+            action = crm
     asyncio.run(with_session(url, action))
     return 0
 
@@ -258,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--database-url", help="use this database instead of the SQLite file")
     demo.add_argument("--broker-url", help="use this broker instead of memory://")
     demo.add_argument("--log-level", default="info")
+    demo.add_argument(
+        "--auto-away", type=float, help="seconds after the last console closes to set away (30)"
+    )
     _ladder_flags(demo)
     demo.set_defaults(run=cmd_demo)
 
@@ -274,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     adm.add_argument("--database-url")
     adm.set_defaults(run=cmd_admin)
     sub = adm.add_subparsers(dest="admin_command", required=True)
+    add_crm_commands(sub)
     d = sub.add_parser("create-dealership")
     d.add_argument("--slug", required=True)
     d.add_argument("--name", required=True)
@@ -290,6 +322,16 @@ def build_parser() -> argparse.ArgumentParser:
     lad = sub.add_parser("set-ladder")
     lad.add_argument("--dealership", required=True)
     _ladder_flags(lad)
+    ao = sub.add_parser("allow-origin", help="let the widget run on another website")
+    ao.add_argument("--dealership", required=True)
+    ao.add_argument("--origin", action="append", required=True, help="https://www.example.com")
+    t = sub.add_parser("set-theme", help="the widget's colour, logo, side, language, greeting")
+    t.add_argument("--dealership", required=True)
+    t.add_argument("--color", help="accent colour #rrggbb (white text must read on it)")
+    t.add_argument("--logo-url", help="https:// URL of a logo or avatar ('' for none)")
+    t.add_argument("--position", choices=["left", "right"], help="launcher side")
+    t.add_argument("--language", choices=["en", "es"], help="the widget's language")
+    t.add_argument("--greeting", help="first line the shopper sees")
     p = sub.add_parser("create-pool")
     p.add_argument("--name", required=True)
     c = sub.add_parser("cover")

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat_server.admin import cover, create_dealership, create_operator, create_pool
+from chat_server.admin import cover, create_dealership, create_operator, create_pool, set_theme
 from chat_server.ladder.hours import ALWAYS_OPEN
-from chat_server.store.models import Dealership
+from chat_server.store.models import CannedReply, Dealership
 
 DEMO_SLUG = "demo-motors"
 DEMO_SITE_KEY = "demo-motors-site"
@@ -45,6 +45,17 @@ SERVICE_HOURS = {day: [["07:00", "18:00"]] for day in ("mon", "tue", "wed", "thu
 }
 
 
+DEMO_CONSOLE_NOTES = (
+    "Free loaner for service over 2 hours. Test drives need a licence; ask for the best "
+    "phone number. Never quote out-the-door prices in chat: offer a callback from sales."
+)
+DEMO_CANNED = (
+    ("Greeting", "Hi, this is {agent} at {dealership}. How can I help you today?"),
+    ("Still available", "Good news: the {vehicle} is still available. Would you like to see it?"),
+    ("Test drive", "I can set up a test drive of the {vehicle}. What day and time suit you?"),
+)
+
+
 async def seed_demo(session: AsyncSession, origins: list[str]) -> bool:
     """Create the demo world once; on later starts only refresh the allowed origins.
 
@@ -65,6 +76,15 @@ async def seed_demo(session: AsyncSession, origins: list[str]) -> bool:
         crm_email="leads@demo-motors.test",
         greeting="Hi! Questions about a car? Ask us here.",
     )
+    # The demo dealer site's brand red; white text on it has a 6.9:1 contrast.
+    await set_theme(session, DEMO_SLUG, color="#b3121a", position="right", language="en")
+    dealership = await session.scalar(select(Dealership).where(Dealership.slug == DEMO_SLUG))
+    if dealership is not None:
+        dealership.phone = "(312) 555-0142"
+        dealership.address = "1200 W Fullerton Ave, Chicago, IL 60614"
+        dealership.console_notes = DEMO_CONSOLE_NOTES
+        for title, body in DEMO_CANNED:
+            session.add(CannedReply(dealership_id=dealership.id, title=title, body=body))
     await create_pool(session, DEMO_POOL)
     await cover(session, DEMO_POOL, DEMO_SLUG)
     for login in DEMO_LOGINS:

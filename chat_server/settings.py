@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -33,7 +33,23 @@ class Settings:
     public_url: str = ""
     node_name: str = ""
     deadline_poll_s: float = 0.2
+    # An operator whose last console closed is set "away" after this many seconds. Keep it
+    # above the presence heartbeat (10 s) when several nodes serve consoles.
+    auto_away_s: float = 30.0
     log_level: str = "info"
+    # CRM delivery (chat_server/leads/): with no SMTP host, lead e-mail is only logged.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_tls: str = "starttls"  # starttls, tls (implicit), none
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "leads@dealer-chat.invalid"
+    # Outbox retries: exponential from the first delay, capped, given up after the last.
+    delivery_retry_first_s: float = 30.0
+    delivery_retry_cap_s: float = 3600.0
+    delivery_give_up_s: float = 86400.0
+    delivery_poll_s: float = 0.5
+    lead_alert_after_s: float = 1800.0
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -108,8 +124,11 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         values["public_url"] = raw.rstrip("/")
     if (raw := get("NODE_NAME")) is not None:
         values["node_name"] = raw
+    if (raw := get("AUTO_AWAY")) is not None:
+        values["auto_away_s"] = float(_int("AUTO_AWAY", raw, 0, 86400))
     if (raw := get("LOG_LEVEL")) is not None:
         values["log_level"] = raw.lower()
+    values.update(_delivery_values(get))
     values.update({k: v for k, v in overrides.items() if v is not None})
 
     settings = Settings(**values)  # type: ignore[arg-type]
@@ -122,6 +141,51 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
     if settings.log_level not in {"debug", "info", "warning", "error"}:
         raise SettingsError(f"{PREFIX}LOG_LEVEL must be debug, info, warning or error")
     return settings
+
+
+SMTP_TLS_MODES = ("starttls", "tls", "none")
+DELIVERY_SECONDS = {
+    "DELIVERY_RETRY_FIRST": "delivery_retry_first_s",
+    "DELIVERY_RETRY_CAP": "delivery_retry_cap_s",
+    "DELIVERY_GIVE_UP": "delivery_give_up_s",
+    "DELIVERY_POLL": "delivery_poll_s",
+    "LEAD_ALERT_AFTER": "lead_alert_after_s",
+}
+
+
+def _seconds(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{PREFIX}{name} must be a number of seconds, got {raw!r}") from None
+    if not 0.01 <= value <= 30 * 86400:
+        raise SettingsError(f"{PREFIX}{name} must be between 0.01 and 2592000 seconds")
+    return value
+
+
+def _delivery_values(get: Callable[[str], str | None]) -> dict[str, object]:
+    """SMTP and outbox settings (``DEALER_CHAT_SMTP_*``, ``DEALER_CHAT_DELIVERY_*``)."""
+    values: dict[str, object] = {}
+    for name in ("HOST", "USER", "PASSWORD", "FROM"):
+        if (raw := get("SMTP_" + name)) is not None:
+            values["smtp_" + name.lower()] = raw
+    if (raw := get("SMTP_PORT")) is not None:
+        values["smtp_port"] = _int("SMTP_PORT", raw, 1, 65535)
+    if (raw := get("SMTP_TLS")) is not None:
+        if raw.lower() not in SMTP_TLS_MODES:
+            raise SettingsError(f"{PREFIX}SMTP_TLS must be starttls, tls or none, got {raw!r}")
+        values["smtp_tls"] = raw.lower()
+    for name, field in DELIVERY_SECONDS.items():
+        if (raw := get(name)) is not None:
+            values[field] = _seconds(name, raw)
+    return values
+
+
+def delivery_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Only the e-mail and delivery variables of ``env``: the demo honours these and no others."""
+    env = os.environ if env is None else env
+    prefixes = (PREFIX + "SMTP_", PREFIX + "DELIVERY_", PREFIX + "LEAD_")
+    return {k: v for k, v in env.items() if k.startswith(prefixes)}
 
 
 def require_secret(settings: Settings) -> Settings:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import MutableMapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from chat_server.chats.access import OperatorView, operator_view
 from chat_server.runtime import Runtime
@@ -33,17 +34,63 @@ def verify_password(password_hash: str, password: str) -> bool:
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
 
 
+# After this many wrong passwords in a row the account is locked for LOCKOUT (per account,
+# in the database, so it holds across nodes); a correct password resets the count.
+MAX_FAILED_SIGN_INS = 5
+LOCKOUT = timedelta(minutes=15)
+
+
+class AccountLocked(Exception):
+    """Too many wrong passwords: sign-in is refused until ``until``."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"locked until {until.isoformat()}")
+        self.until = until
+
+
 async def authenticate(rt: Runtime, email: str, password: str) -> OperatorView | None:
-    async with rt.db.sessions() as session:
+    """The operator for these credentials, or None; raises ``AccountLocked`` while locked."""
+    now = rt.clock.now()
+    async with rt.db.sessions() as session, session.begin():
         row = await session.scalar(
             select(Operator).where(func.lower(Operator.email) == email.strip().lower())
         )
-    if row is None:
-        verify_password(_DUMMY_HASH, password)
-        return None
-    if not verify_password(row.password_hash, password):
-        return None
-    return operator_view(row)
+        if row is None:
+            verify_password(_DUMMY_HASH, password)
+            return None
+        if row.locked_until is not None and row.locked_until > now:
+            verify_password(_DUMMY_HASH, password)  # same timing as any other refusal
+            raise AccountLocked(row.locked_until)
+        if not verify_password(row.password_hash, password):
+            failed = row.failed_sign_ins + 1
+            locked = now + LOCKOUT if failed >= MAX_FAILED_SIGN_INS else None
+            await session.execute(
+                update(Operator)
+                .where(Operator.id == row.id)
+                .values(failed_sign_ins=0 if locked else failed, locked_until=locked)
+            )
+            return None
+        if row.failed_sign_ins or row.locked_until is not None:
+            await session.execute(
+                update(Operator)
+                .where(Operator.id == row.id)
+                .values(failed_sign_ins=0, locked_until=None)
+            )
+        return operator_view(row)
+
+
+async def change_password(rt: Runtime, operator_id: int, current: str, new: str) -> int | None:
+    """Set a new password if ``current`` is right; returns the new session epoch, else None.
+
+    Bumping the epoch signs out every other session of this operator.
+    """
+    async with rt.db.sessions() as session, session.begin():
+        row = await session.get(Operator, operator_id)
+        if row is None or not verify_password(row.password_hash, current):
+            return None
+        row.password_hash = hash_password(new)
+        row.session_epoch += 1
+        return row.session_epoch
 
 
 def sign_in(session: Session, operator: OperatorView) -> None:

@@ -1,7 +1,8 @@
-"""The console's pages: sign in, sign out, the live console and the leads list."""
+"""The console's pages: sign in, sign out, the live console (lead pages: lead_pages.py)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from starlette.requests import Request
@@ -10,11 +11,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from chat_server.chats.access import dealerships_in_scope
-from chat_server.leads.listing import list_leads
 from chat_server.runtime import Runtime
 from chat_server.store.models import Dealership, Pool
+from operator_console.account_pages import password_page
+from operator_console.api import conversation_api
 from operator_console.auth import (
+    AccountLocked,
     authenticate,
     csrf_ok,
     csrf_token,
@@ -22,6 +24,9 @@ from operator_console.auth import (
     sign_in,
     sign_out,
 )
+from operator_console.dashboard_pages import dashboard_csv, dashboard_page, waiting_api
+from operator_console.lead_pages import lead_routes
+from operator_console.throttle import SlidingWindow
 
 HERE = Path(__file__).parent
 
@@ -32,6 +37,13 @@ def _runtime(request: Request) -> Runtime:
 
 def _templates(request: Request) -> Jinja2Templates:
     return request.app.state.templates
+
+
+def _throttle(request: Request) -> SlidingWindow:
+    throttle = getattr(request.app.state, "sign_in_throttle", None)
+    if throttle is None:
+        throttle = request.app.state.sign_in_throttle = SlidingWindow()
+    return throttle
 
 
 def _to_sign_in() -> RedirectResponse:
@@ -49,14 +61,24 @@ async def sign_in_page(request: Request) -> Response:
     email = str(form.get("email", ""))[:320]
     password = str(form.get("password", ""))[:1000]
     error = None
+    client = request.client.host if request.client else "unknown"
     if not csrf_ok(request.session, form.get("csrf_token")):
         error = "Your sign-in form expired. Please try again."
+    elif not _throttle(request).allow(client, time.monotonic()):
+        error = "Too many sign-in attempts from here. Wait a few minutes and try again."
     else:
-        operator = await authenticate(_runtime(request), email, password)
+        try:
+            operator = await authenticate(_runtime(request), email, password)
+        except AccountLocked:
+            operator = None
+            error = (
+                "This account is locked for a few minutes after too many wrong passwords. "
+                "Try again later."
+            )
         if operator is not None:
             sign_in(request.session, operator)
             return RedirectResponse("/console", status_code=303)
-        error = "Wrong e-mail or password."
+        error = error or "Wrong e-mail or password."
     return _templates(request).TemplateResponse(
         request,
         "sign_in.html",
@@ -99,26 +121,17 @@ async def console_page(request: Request) -> Response:
     )
 
 
-async def leads_page(request: Request) -> Response:
-    rt = _runtime(request)
-    operator = await current_operator(rt, request.session)
-    if operator is None:
-        return _to_sign_in()
-    async with rt.db.sessions() as session:
-        leads = await list_leads(session, await dealerships_in_scope(session, operator))
-    return _templates(request).TemplateResponse(
-        request,
-        "leads.html",
-        {"operator": operator, "leads": leads, "csrf_token": csrf_token(request.session)},
-    )
-
-
 def console_routes() -> list[Route | Mount]:
     return [
         Route("/console", console_page),
         Route("/console/sign-in", sign_in_page, methods=["GET", "POST"]),
         Route("/console/sign-out", sign_out_page, methods=["POST"]),
-        Route("/console/leads", leads_page),
+        *lead_routes(),
+        Route("/console/dashboard", dashboard_page),
+        Route("/console/dashboard.csv", dashboard_csv),
+        Route("/console/password", password_page, methods=["GET", "POST"]),
+        Route("/console/api/waiting", waiting_api),
+        Route("/console/api/conversations/{conversation_id}", conversation_api),
         Mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static"),
     ]
 

@@ -75,12 +75,17 @@ def start_server(
     """Start real servers (``dealer-chat demo`` subprocesses) sharing this test's backend."""
     started: list[ServerProcess] = []
 
-    def start(ladder: dict[str, float | str] | None = None, name: str = "node") -> ServerProcess:
+    def start(
+        ladder: dict[str, float | str] | None = None,
+        name: str = "node",
+        env: dict[str, str] | None = None,
+    ) -> ServerProcess:
         server = ServerProcess(
             tmp_path / name,
             database_url=database_url,
             broker_url=broker_url,
             ladder=ladder,
+            env=env,
         )
         server.start()
         started.append(server)

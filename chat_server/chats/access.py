@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_server.ladder.types import Tier
-from chat_server.store.models import Dealership, Operator, PoolCoverage
+from chat_server.store.models import Conversation, Dealership, Operator, PoolCoverage
 
 STORE_ROLES = ("salesperson", "manager")
 
@@ -75,3 +75,20 @@ async def answering_tier(
     ):
         return Tier.POOL
     return None
+
+
+async def readable_conversation(
+    session: AsyncSession, operator: OperatorView, conversation_id: str
+) -> Conversation | None:
+    """The conversation if the operator may read it, else None (foreign ones look missing)."""
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None:
+        return None
+    if conversation.dealership_id not in await dealerships_in_scope(session, operator):
+        return None
+    return conversation
+
+
+def may_see_dashboard(operator: OperatorView) -> bool:
+    """Managers see their dealership's (or group's) numbers; admins see every dealership's."""
+    return operator.role in ("manager", "admin")

@@ -35,11 +35,12 @@ from chat_server.ladder.types import (
     Event,
     Finish,
     LadderState,
+    Outcome,
     Ring,
     Roster,
     StepResult,
 )
-from chat_server.leads.create import create_lead
+from chat_server.leads.create import create_lead, log_up
 from chat_server.runtime import Runtime
 from chat_server.store.models import Conversation, Deadline, Dealership, Operator, RingRecord
 
@@ -179,7 +180,7 @@ async def _carry_out_one(
                 status_frame(conv_id, phase.value, names.get(agent) if agent else None),
             )
         case CreateLead(service=service):
-            await create_lead(session, conversation, service, at)
+            await create_lead(session, conversation, service, at, outbox)
         case Assign(operator=operator_id):
             # The winner's own ring ends too, so every console drops the card at once.
             await session.execute(
@@ -195,8 +196,11 @@ async def _carry_out_one(
                 operator_channel(operator_id),
                 {"type": "ring_cancelled", "conversation": conv_id, "reason": "accepted"},
             )
-        case Finish():
-            pass  # the outcome and closing time are columns copied from the state
+        case Finish(outcome=outcome):
+            # The outcome and closing time are columns copied from the state. An Up makes no
+            # CreateLead; a dealership may still log it to the CRM as a "chat up" lead.
+            if outcome is Outcome.UP:
+                await log_up(session, conversation, at)
 
 
 async def advance(

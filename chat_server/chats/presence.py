@@ -1,5 +1,9 @@
 """Whether an operator can be rung: they chose "available" *and* a console of theirs is open.
 
+Statuses: ``available`` (rung), ``busy`` (signed in and working, not rung) and ``away``.
+An operator whose consoles have all been closed for ``settings.auto_away_s`` is set away
+automatically, so a salesperson who walked off is not "available" the next morning.
+
 Open consoles are tracked as a heartbeat with a TTL in ``operators.online_until``: every node
 renews it for the operators whose consoles it holds, so a crashed node's operators drop out of
 the roster within ``ONLINE_TTL`` and nobody is rung into the void.
@@ -13,8 +17,10 @@ import logging
 from datetime import timedelta
 from types import TracebackType
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from chat_server.chats.channels import operator_channel
+from chat_server.chats.fanout import encode
 from chat_server.runtime import Runtime
 from chat_server.store.models import Operator
 
@@ -36,6 +42,44 @@ async def set_online(rt: Runtime, operator_ids: list[int], online: bool) -> None
         )
 
 
+async def set_presence(rt: Runtime, operator_id: int, status: str) -> None:
+    """Store the status and show it on every console of this operator (all tabs, all nodes)."""
+    async with rt.db.sessions() as session, session.begin():
+        await session.execute(
+            update(Operator)
+            .where(Operator.id == operator_id)
+            .values(presence=status, presence_at=rt.clock.now())
+        )
+    await rt.hub.publish(
+        operator_channel(operator_id), encode({"type": "presence", "status": status})
+    )
+
+
+async def sweep_away(rt: Runtime, grace_s: float) -> list[int]:
+    """Set away everyone not away whose consoles all closed more than ``grace_s`` ago.
+
+    ``online_until`` is the heartbeat's TTL (set to the closing time when the last console
+    closes), so this works the same whichever node held the console. Returns who was set away.
+    """
+    cutoff = rt.clock.now() - timedelta(seconds=grace_s)
+    async with rt.db.sessions() as session:
+        ids = list(
+            await session.scalars(
+                select(Operator.id).where(
+                    Operator.presence != "away",
+                    Operator.online_until.is_not(None),
+                    Operator.online_until <= cutoff,
+                )
+            )
+        )
+    ids = [i for i in ids if i not in rt.sockets.operators]  # a console of theirs is open here
+    for operator_id in ids:
+        await set_presence(rt, operator_id, "away")
+    if ids:
+        log.info("set away after their consoles closed: %s", ids)
+    return ids
+
+
 class PresenceHeartbeat:
     """Renews ``online_until`` for every operator with a console open on this node."""
 
@@ -43,9 +87,11 @@ class PresenceHeartbeat:
         self._rt = rt
         self._interval_s = interval_s
         self._task: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> PresenceHeartbeat:
         self._task = asyncio.create_task(self._run(), name="presence-heartbeat")
+        self._sweeper = asyncio.create_task(self._sweep(), name="presence-auto-away")
         return self
 
     async def __aexit__(
@@ -54,10 +100,11 @@ class PresenceHeartbeat:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._sweeper):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     async def _run(self) -> None:
         while True:
@@ -66,3 +113,14 @@ class PresenceHeartbeat:
                 await set_online(self._rt, list(self._rt.sockets.operators), True)
             except Exception:
                 log.warning("presence heartbeat failed; retrying", exc_info=True)
+
+    async def _sweep(self) -> None:
+        grace_s = self._rt.settings.auto_away_s
+        # Check often enough that "away" follows within about a tenth of the grace.
+        interval = min(self._interval_s, max(0.2, grace_s / 10))
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await sweep_away(self._rt, grace_s)
+            except Exception:
+                log.warning("auto-away sweep failed; retrying", exc_info=True)

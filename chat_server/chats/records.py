@@ -9,6 +9,7 @@ from typing import Any
 from chat_server.ladder.hours import department_open
 from chat_server.ladder.types import LadderConfig, Strategy
 from chat_server.store.models import Dealership
+from chat_server.widget_theme import DEFAULT_THEME, WidgetTheme
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class DealershipView:
     allowed_origins: tuple[str, ...]
     greeting: str
     config: LadderConfig
+    theme: WidgetTheme = DEFAULT_THEME
 
     def is_open(self, department: str, at: datetime) -> bool:
         return department_open(self.hours, department, self.time_zone, at)
@@ -56,5 +58,11 @@ def dealership_view(row: Dealership) -> DealershipView:
             strategy=Strategy(row.ring_strategy),
             grace_s=row.grace_s,
             capture_window_s=row.capture_window_s,
+        ),
+        theme=WidgetTheme(
+            color=row.widget_color,
+            logo_url=row.widget_logo_url,
+            position=row.widget_position,
+            language=row.widget_language,
         ),
     )

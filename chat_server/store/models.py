@@ -78,6 +78,21 @@ class Dealership(Base):
     round_robin_step_s: Mapped[float] = mapped_column(default=8.0)
     grace_s: Mapped[float] = mapped_column(default=60.0)
     capture_window_s: Mapped[float] = mapped_column(default=300.0)
+    # CRM delivery (issue 5, see chat_server/leads/): intake addresses besides crm_email,
+    # the ADF also as an attachment, the webhook's HMAC secret, Ups logged as "chat up" leads,
+    # and the follow-up cadence (offsets in days; empty means the default cadence).
+    crm_addresses: Mapped[list[Any]] = mapped_column(default=list)
+    crm_attachment: Mapped[bool] = mapped_column(default=False)
+    webhook_secret: Mapped[str] = mapped_column(String(200), default="")
+    log_ups: Mapped[bool] = mapped_column(default=False)
+    cadence_days: Mapped[list[Any]] = mapped_column(default=list)
+    # The dealer's own notes or script, shown to receptionists answering for this store.
+    console_notes: Mapped[str] = mapped_column(Text, default="")
+    # Widget theme (docs/widget.md): accent colour, logo or avatar URL, launcher side, language.
+    widget_color: Mapped[str] = mapped_column(String(20), default="#0b5cad")
+    widget_logo_url: Mapped[str] = mapped_column(String(500), default="")
+    widget_position: Mapped[str] = mapped_column(String(5), default="right")  # left, right
+    widget_language: Mapped[str] = mapped_column(String(5), default="en")  # en, es
 
 
 class Pool(Base):
@@ -110,6 +125,9 @@ class Operator(Base):
     capacity: Mapped[int] = mapped_column(Integer, default=3)
     # Bumped on sign-out everywhere and password change: invalidates old session cookies.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    # Sign-in throttling: consecutive wrong passwords, and the lockout they caused.
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
 
 
 class Visitor(Base):
@@ -205,6 +223,18 @@ class Lead(Base):
     phone: Mapped[str] = mapped_column(String(40), default="")
     preferred_time: Mapped[str] = mapped_column(String(20), default="nopreference")
     created_at: Mapped[datetime]
+    # Issue 5: rules, de-duplication, assignment and follow-up (see chat_server/leads/).
+    segment: Mapped[str] = mapped_column(String(20), default="lead")  # lead, prospect, customer
+    department: Mapped[str] = mapped_column(String(20), default="sales")
+    status_reason: Mapped[str] = mapped_column(String(300), default="")
+    spam_reason: Mapped[str] = mapped_column(String(100), default="")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    # Normalised keys the de-duplication looks up: lower-cased e-mail, "name|E.164 phone".
+    email_key: Mapped[str] = mapped_column(String(320), default="", index=True)
+    name_phone_key: Mapped[str] = mapped_column(String(300), default="", index=True)
+    resend_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime | None]
+    alerted_at: Mapped[datetime | None]
 
 
 class Deadline(Base):
@@ -215,3 +245,82 @@ class Deadline(Base):
     fire_at: Mapped[datetime] = mapped_column(index=True)
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[datetime | None]
+
+
+class ConversationNote(Base):
+    """An internal note on a conversation: staff and receptionists only, never the shopper."""
+
+    __tablename__ = "conversation_notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class CannedReply(Base):
+    """A dealership's saved answer; ``{dealership}``, ``{agent}``, ``{vehicle}`` are filled in."""
+
+    __tablename__ = "canned_replies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dealership_id: Mapped[int] = mapped_column(ForeignKey("dealerships.id"), index=True)
+    title: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+
+
+class LeadConversation(Base):
+    """Every conversation merged into a lead (its first one included), in order."""
+
+    __tablename__ = "lead_conversations"
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    added_at: Mapped[datetime]
+
+
+class LeadDelivery(Base):
+    """The outbox: one row per lead send to one target, retried by any node under a lease."""
+
+    __tablename__ = "lead_deliveries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))  # email, webhook, log
+    target: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(20))  # new, resend
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(index=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+
+
+class LeadTask(Base):
+    """One follow-up step of a lead's cadence; an attempt logged against it completes it."""
+
+    __tablename__ = "lead_tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    step: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    channel: Mapped[str] = mapped_column(String(20), default="")  # call, text, email
+    note: Mapped[str] = mapped_column(String(1000), default="")
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+
+
+class ApiToken(Base):
+    """A per-dealership bearer token for ``/api/v1``; only its sha256 is stored."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dealership_id: Mapped[int] = mapped_column(ForeignKey("dealerships.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

@@ -6,7 +6,8 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chat_server.chats.access import OperatorView, answering_tier
@@ -16,14 +17,32 @@ from chat_server.chats.fanout import encode
 from chat_server.chats.frames import ack_frame, error_frame, iso, typing_frame
 from chat_server.chats.ladder_shell import ConversationNotFound, advance
 from chat_server.chats.messages import messages_after
-from chat_server.chats.presence import set_online
+from chat_server.chats.notes import note_frame
+from chat_server.chats.presence import set_online, set_presence
 from chat_server.chats.records import dealership_view
 from chat_server.chats.views import conversation_frame, ring_frame
-from chat_server.ladder.types import Accept, Close, Decline, IllegalTransition, Phase, Tier
+from chat_server.ladder.types import (
+    Accept,
+    Close,
+    ContactGiven,
+    Decline,
+    IllegalTransition,
+    Phase,
+    Tier,
+)
 from chat_server.runtime import Runtime
-from chat_server.store.models import Conversation, Dealership, Operator, RingRecord
+from chat_server.store.models import (
+    Conversation,
+    ConversationNote,
+    Dealership,
+    Operator,
+    RingRecord,
+    Visitor,
+)
 from chat_server.transport.connection import CLOSE_POLICY, Connection
 from chat_server.transport.protocol import (
+    AddNote,
+    ConsoleContact,
     ConversationAction,
     FrameError,
     SendMessage,
@@ -173,20 +192,63 @@ class ConsoleSession:
                 await self._message(request)
             elif isinstance(request, Typing):
                 await self._typing(request)
+            elif isinstance(request, AddNote):
+                await self._note(request)
+            elif isinstance(request, ConsoleContact):
+                await self._contact(request)
         except FrameError as error:
             await self.conn.send(error_frame(error.code, error.message))
 
     async def _presence(self, status: str) -> None:
-        async with self.rt.db.sessions() as session, session.begin():
-            await session.execute(
-                update(Operator)
-                .where(Operator.id == self.operator.id)
-                .values(presence=status, presence_at=self.rt.clock.now())
-            )
         # Every console of this operator (other tabs, other nodes) shows the same status.
-        await self.rt.hub.publish(
-            operator_channel(self.operator.id), encode({"type": "presence", "status": status})
-        )
+        await set_presence(self.rt, self.operator.id, status)
+
+    async def _contact(self, request: ConsoleContact) -> None:
+        """The owner records the shopper's details; a pool chat's lead carries them on close."""
+        conversation = await self._conversation(request.conversation)
+        if conversation.owner_id != self.operator.id:
+            raise FrameError("not_allowed", "accept the conversation first")
+        contact = request.details
+        details = {
+            "name": contact.name,
+            "phone": contact.phone,
+            "email": contact.email,
+            "preferred_time": contact.preferred_time,
+            "consent": contact.consent,
+        }
+
+        async def save(session: AsyncSession, row: Conversation) -> None:
+            row.contact = details
+            visitor = await session.get_one(Visitor, row.visitor_id)
+            visitor.name = contact.name or visitor.name
+            visitor.email = contact.email or visitor.email
+            visitor.phone = contact.phone or visitor.phone
+
+        try:
+            await advance(self.rt, conversation.id, lambda now, _r: ContactGiven(now), mutate=save)
+        except IllegalTransition as error:
+            raise FrameError("closed", str(error)) from None
+        await self.conn.send({"type": "contact_saved", "conversation": conversation.id})
+
+    async def _note(self, request: AddNote) -> None:
+        """An internal note: stored, then shown on the author's and the owner's consoles."""
+        conversation = await self._conversation(request.conversation)
+        async with self.rt.db.sessions() as session, session.begin():
+            note = ConversationNote(
+                conversation_id=conversation.id,
+                author_id=self.operator.id,
+                author_name=self.operator.name,
+                body=request.body,
+                created_at=self.rt.clock.now(),
+            )
+            session.add(note)
+            await session.flush()
+            frame = note_frame(note)
+        targets = {self.operator.id}
+        if conversation.owner_id is not None:
+            targets.add(conversation.owner_id)
+        for operator_id in targets:
+            await self.rt.hub.publish(operator_channel(operator_id), encode(frame))
 
     async def _conversation(self, conversation_id: str) -> Conversation:
         """Load a conversation this operator may act on; foreign ones look like missing ones."""

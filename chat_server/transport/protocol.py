@@ -138,6 +138,29 @@ class Typing:
     conversation: str | None = None
 
 
+@dataclass(frozen=True)
+class Context:
+    """``context``: the widget's setContext (vehicle) and identify (who the shopper is)."""
+
+    vehicle: dict[str, Any] | None
+    name: str
+    email: str
+    phone: str
+
+
+def parse_context(frame: dict[str, Any]) -> Context:
+    vehicle = object_field(frame, "vehicle")
+    who = object_field(frame, "visitor", max_keys=3) or {}
+    name = str(who.get("name") or "").strip()[:200]
+    email = str(who.get("email") or "").strip()[:320]
+    phone = str(who.get("phone") or "").strip()[:40]
+    if email and ("@" not in email or email.startswith("@") or email.endswith("@")):
+        raise FrameError("bad_field", "'visitor.email' is not an e-mail address")
+    if phone and not 7 <= sum(ch.isdigit() for ch in phone) <= 15:
+        raise FrameError("bad_field", "'visitor.phone' must have 7 to 15 digits")
+    return Context(vehicle, name, email, phone)
+
+
 def parse_hello(frame: dict[str, Any]) -> Hello:
     return Hello(
         visitor=optional_text(frame, "visitor", max_chars=100) or None,
@@ -170,7 +193,9 @@ def parse_contact(frame: dict[str, Any]) -> ContactDetails:
     return ContactDetails(name, phone, email, preferred, consent)
 
 
-def parse_visitor_frame(frame: dict[str, Any]) -> SendMessage | ContactDetails | Typing:
+def parse_visitor_frame(
+    frame: dict[str, Any],
+) -> SendMessage | ContactDetails | Typing | Context:
     kind = frame["type"]
     if kind == "message":
         return SendMessage(client_id=client_id_field(frame), body=body_field(frame))
@@ -178,6 +203,8 @@ def parse_visitor_frame(frame: dict[str, Any]) -> SendMessage | ContactDetails |
         return parse_contact(frame)
     if kind == "typing":
         return Typing(active=bool_field(frame, "active"))
+    if kind == "context":
+        return parse_context(frame)
     if kind == "hello":
         raise FrameError("bad_frame", "hello was already received")
     raise FrameError("unknown_type", f"unknown frame type {kind[:40]!r}")
@@ -204,14 +231,44 @@ def conversation_field(frame: dict[str, Any]) -> str:
     return value
 
 
+# ``busy``: signed in and working, but not to be rung (see chats/roster.py).
+PRESENCE_STATUSES = ("available", "busy", "away")
+MAX_NOTE_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class AddNote:
+    conversation: str
+    body: str
+
+
+def parse_note(frame: dict[str, Any]) -> AddNote:
+    body = text_field(frame, "body", max_chars=MAX_NOTE_CHARS).strip()
+    if not body:
+        raise FrameError("bad_field", "'body' is empty")
+    return AddNote(conversation_field(frame), body)
+
+
+@dataclass(frozen=True)
+class ConsoleContact:
+    """Contact details a receptionist (or salesperson) took down in the chat."""
+
+    conversation: str
+    details: ContactDetails
+
+
 def parse_console_frame(
     frame: dict[str, Any],
-) -> SetPresence | ConversationAction | SendMessage | Typing:
+) -> SetPresence | ConversationAction | SendMessage | Typing | AddNote | ConsoleContact:
     kind = frame["type"]
+    if kind == "contact":
+        return ConsoleContact(conversation_field(frame), parse_contact(frame))
+    if kind == "note":
+        return parse_note(frame)
     if kind == "presence":
         status = frame.get("status")
-        if status not in ("available", "away"):
-            raise FrameError("bad_field", "'status' must be available or away")
+        if status not in PRESENCE_STATUSES:
+            raise FrameError("bad_field", "'status' must be available, busy or away")
         return SetPresence(status)
     if kind in ("accept", "decline", "close"):
         return ConversationAction(kind, conversation_field(frame))

@@ -1,4 +1,4 @@
-"""Plain HTTP routes: the widget script, the demo dealer page, health checks."""
+"""Plain HTTP routes: the demo dealer page, health checks, and the widget's (widget_routes)."""
 
 from __future__ import annotations
 
@@ -6,22 +6,15 @@ from pathlib import Path
 
 from sqlalchemy import select, text
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from chat_server.runtime import Runtime
 from chat_server.store.models import Dealership
+from chat_server.transport.widget_routes import widget_routes
 
 WIDGET_DIR = Path(__file__).resolve().parents[2] / "widget"
 DEMO_SLUG = "demo-motors"
-
-
-async def widget_script(request: Request) -> Response:
-    return FileResponse(
-        WIDGET_DIR / "widget.js",
-        media_type="text/javascript; charset=utf-8",
-        headers={"Cache-Control": "public, max-age=300"},
-    )
 
 
 async def demo_site(request: Request) -> Response:
@@ -64,7 +57,7 @@ async def readyz(request: Request) -> Response:
 def site_routes() -> list[Route]:
     return [
         Route("/", demo_site),
-        Route("/widget.js", widget_script),
+        *widget_routes(),  # /widget.js (the loader), the chat UI, /widget/config
         Route("/healthz", healthz),
         Route("/readyz", readyz),
     ]

@@ -7,7 +7,7 @@ import logging
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -30,6 +30,7 @@ from chat_server.store.models import Conversation, Dealership, Operator, Visitor
 from chat_server.transport.connection import CLOSE_POLICY, Connection
 from chat_server.transport.protocol import (
     ContactDetails,
+    Context,
     FrameError,
     SendMessage,
     Typing,
@@ -37,6 +38,7 @@ from chat_server.transport.protocol import (
     parse_hello,
     parse_visitor_frame,
 )
+from chat_server.widget_theme import opens_next
 
 log = logging.getLogger(__name__)
 
@@ -131,12 +133,10 @@ class VisitorSession:
                 "conversation": self.conversation_id,
                 "state": state,
                 "agent": agent,
-                "dealership": {
-                    "name": self.dealership.name,
-                    "open": self.dealership.is_open("sales", self.rt.clock.now()),
-                    "greeting": self.dealership.greeting,
-                },
+                "dealership": self._dealership_frame(),
                 "messages": messages,
+                # Lets the widget show an honest "waiting 0:42" whatever the device's clock says.
+                "server_time": self.rt.clock.now().isoformat(),
             }
         )
         if self.conversation_id and self.conversation_open:
@@ -154,6 +154,8 @@ class VisitorSession:
                 await self._contact(request)
             elif isinstance(request, Typing):
                 await self._typing(request)
+            elif isinstance(request, Context):
+                await self._context(request)
         except FrameError as error:
             await self.conn.send(error_frame(error.code, error.message))
 
@@ -218,7 +220,41 @@ class VisitorSession:
             encode(typing_frame(self.conversation_id, "visitor", request.active)),
         )
 
+    async def _context(self, context: Context) -> None:
+        """setContext / identify from the page: later conversations start with this vehicle,
+        the open one is updated, and the shopper's record learns who they are."""
+        async with self.rt.db.sessions() as session, session.begin():
+            if context.vehicle is not None:
+                self.vehicle = context.vehicle
+                if self.conversation_id is not None and self.conversation_open:
+                    # A plain UPDATE: it must not race the ladder's versioned writes.
+                    await session.execute(
+                        update(Conversation)
+                        .where(Conversation.id == self.conversation_id)
+                        .values(vehicle=context.vehicle)
+                    )
+            if context.name or context.email or context.phone:
+                visitor = await session.get_one(Visitor, self._visitor())
+                visitor.name = context.name or visitor.name
+                visitor.email = context.email or visitor.email
+                visitor.phone = context.phone or visitor.phone
+
     # --- helpers ----------------------------------------------------------------------
+
+    def _dealership_frame(self) -> dict[str, Any]:
+        d = self.dealership
+        now = self.rt.clock.now()
+        is_open = d.is_open("sales", now)
+        return {
+            "name": d.name,
+            "open": is_open,
+            "greeting": d.greeting,
+            "theme": d.theme.as_json(),
+            # "Sales opens Monday 9:00 AM", in the store's zone and the widget's language.
+            "opens_next": None
+            if is_open
+            else opens_next(d.hours, "sales", d.time_zone, now, d.theme.language),
+        }
 
     def _visitor(self) -> int:
         assert self.visitor_id is not None

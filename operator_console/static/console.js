@@ -20,6 +20,7 @@
   const el = {
     conn: $('[data-testid="connection"]'),
     presence: $('[data-testid="presence-toggle"]'),
+    busy: $('[data-testid="presence-busy"]'),
     rings: $('[data-testid="rings"]'),
     ringsEmpty: $('[data-testid="rings-empty"]'),
     convs: $('[data-testid="conversations"]'),
@@ -70,6 +71,7 @@
       ws = null;
       welcomed = false;
       el.presence.disabled = true;
+      el.busy.disabled = true;
       if (!wasWelcomed && e.code === 1008 && failuresBeforeWelcome >= 3) showSignedOut();
       else setConn(everWelcomed ? 'Connection lost. Reconnecting…' : 'Connecting…', 'bad');
       retry();
@@ -104,6 +106,8 @@
       case 'message': onMessage(f); break;
       case 'ack': onAck(f); break;
       case 'typing': onTyping(f); break;
+      case 'note': onNote(f); break;
+      case 'contact_saved': onContactSaved(f); break;
       case 'error': onError(f); break;
       default: break;
     }
@@ -138,20 +142,52 @@
   }
 
   // --- presence -------------------------------------------------------------------------------------
+  const PRESENCE_TEXT = { available: 'Available', busy: 'Busy', away: 'Away' };
   function setPresence(status) {
-    presence = status === 'available' ? 'available' : 'away';
-    el.presence.textContent = presence === 'available' ? 'Available' : 'Away';
+    presence = PRESENCE_TEXT[status] ? status : 'away';
+    el.presence.textContent = PRESENCE_TEXT[presence];
     el.presence.dataset.status = presence;
     el.presence.disabled = !welcomed;
-    el.ringsEmpty.textContent = presence === 'available'
-      ? 'No chats waiting. You will hear a beep when one comes in.'
-      : 'No chats waiting. You are Away: set yourself Available to be rung.';
+    el.busy.disabled = !welcomed;
+    el.busy.setAttribute('aria-pressed', String(presence === 'busy'));
+    el.ringsEmpty.textContent = {
+      available: 'No chats waiting. You will hear a ring when one comes in.',
+      busy: 'No chats waiting. You are Busy: you will not be rung until you are Available.',
+      away: 'No chats waiting. You are Away: set yourself Available to be rung.',
+    }[presence];
   }
-  el.presence.addEventListener('click', () => {
+  function choosePresence(next) {
     unlockAudio();
-    const next = presence === 'available' ? 'away' : 'available';
+    askNotifications();
     if (send({ type: 'presence', status: next })) setPresence(next); // the server's reply confirms it
-  });
+  }
+  el.presence.addEventListener('click', () => choosePresence(presence === 'available' ? 'away' : 'available'));
+  el.busy.addEventListener('click', () => choosePresence(presence === 'busy' ? 'available' : 'busy'));
+
+  // A ring must reach someone whose tab is in the background: ask once, on a click.
+  function askNotifications() {
+    try {
+      if ('Notification' in window && Notification.permission === 'default') {
+        Notification.requestPermission().catch(() => {});
+      }
+    } catch (_) { /* old browsers */ }
+  }
+  function notifyRing(id, f) {
+    if (!document.hidden) return;
+    try {
+      if (!('Notification' in window) || Notification.permission !== 'granted') return;
+      const who = (f.visitor && f.visitor.name) || 'A shopper';
+      const dealer = (f.dealership && f.dealership.name) || '';
+      const n = new Notification(`New chat${dealer ? ` · ${dealer}` : ''}`, {
+        body: f.first_words ? `${who}: “${f.first_words}”` : `${who} is waiting.`,
+        tag: `ring-${id}`,
+        requireInteraction: true,
+      });
+      n.onclick = () => { window.focus(); n.close(); };
+      const r = rings.get(id);
+      if (r) r.notification = n;
+    } catch (_) { /* notifications are a nicety on top of sound and title */ }
+  }
 
   // --- rings ------------------------------------------------------------------------------------------
   function describeVehicle(v) {
@@ -200,7 +236,10 @@
     acceptBtn.setAttribute('aria-label', `${quiet ? 'Claim' : 'Accept'} chat${visitorName ? ` from ${visitorName}` : ''}`);
     tickRings();
     updateEmpty();
-    if (r.loud && (isNew || !wasLoud) && !fromWelcome) beep();
+    if (r.loud && (isNew || !wasLoud)) {
+      if (!fromWelcome) beep();
+      notifyRing(id, f);
+    }
     attention();
   }
 
@@ -209,6 +248,7 @@
     if (!r) return;
     rings.delete(id);
     r.el.remove();
+    if (r.notification) { try { r.notification.close(); } catch (_) { /* gone */ } }
     updateEmpty();
     attention();
   }
@@ -266,7 +306,11 @@
   document.addEventListener('pointerdown', unlockAudio, { once: true });
   document.addEventListener('keydown', unlockAudio, { once: true });
   function beep() {
-    if (!audio || audio.state !== 'running') return; // browsers refuse sound before a gesture
+    // Browsers may hold sound until the page had a click; the ring still starts, and plays
+    // as soon as the context is allowed to run (the presence click unlocks it).
+    if (!audio) unlockAudio();
+    if (!audio) return;
+    if (audio.state === 'suspended') audio.resume().catch(() => {});
     try {
       const t = audio.currentTime;
       for (const d of [0, 0.25]) {
@@ -297,7 +341,7 @@
         const n = [...rings.values()].filter((r) => r.loud).length;
         flashOn = !flashOn;
         document.title = flashOn ? (n ? `🔔 ${n} new chat${n > 1 ? 's' : ''}!` : `💬 ${unreadHidden} new message${unreadHidden > 1 ? 's' : ''}`) : baseTitle;
-        if (n && Date.now() - lastBeep > 4000) { lastBeep = Date.now(); beep(); }
+        if (n && Date.now() - lastBeep > 2500) { lastBeep = Date.now(); beep(); } // until answered
       }, 1000);
     } else if (!want && flashTimer) {
       clearInterval(flashTimer);
@@ -372,9 +416,138 @@
       else toast('Not connected. Try again in a moment.');
     });
     cv.dismissBtn.addEventListener('click', () => { convs.delete(id); node.remove(); updateEmpty(); });
+    wireWorkspace(cv);
     convs.set(id, cv);
     el.convs.prepend(node);
+    loadContext(cv);
     return cv;
+  }
+
+  // --- workspace: context, canned replies, notes, contact details -----------------------------------
+  const DEPARTMENTS = { sales: 'Sales', service: 'Service', parts: 'Parts' };
+  const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+  function li(text, testid) {
+    const item = document.createElement('li');
+    item.textContent = text;
+    if (testid) item.dataset.testid = testid;
+    return item;
+  }
+  function fillPlaceholders(template, cv) {
+    const v = cv.vehicle || {};
+    const car = ['year', 'make', 'model', 'trim'].map((k) => v[k]).filter(Boolean).join(' ') || 'the vehicle';
+    const values = { dealership: cv.dealerName || '', agent: ME.name, vehicle: car };
+    return template.replace(/\{(dealership|agent|vehicle)\}/g, (_m, k) => values[k]);
+  }
+  function wireWorkspace(cv) {
+    const n = cv.el;
+    cv.notes = $('[data-testid="notes"]', n);
+    cv.canned = $('[data-testid="canned"]', n);
+    cv.contactForm = $('[data-testid="contact-form"]', n);
+    cv.canned.addEventListener('change', () => {
+      const opt = cv.canned.selectedOptions[0];
+      if (!opt || !opt.value) return;
+      cv.reply.value = fillPlaceholders(opt.dataset.body || '', cv);
+      cv.canned.value = '';
+      cv.reply.focus();
+    });
+    $('.note-form', n).addEventListener('submit', (e) => {
+      e.preventDefault();
+      const input = $('[data-testid="note-input"]', n);
+      const body = input.value.trim();
+      if (!body) return;
+      if (send({ type: 'note', conversation: cv.id, body })) input.value = '';
+      else toast('Not connected. Try again in a moment.');
+    });
+    const submitContact = (thenClose) => {
+      const f = cv.contactForm;
+      const err = $('.contact-error', f);
+      const data = {
+        name: f.elements.name.value.trim(), phone: f.elements.phone.value.trim(),
+        email: f.elements.email.value.trim(), preferred_time: f.elements.preferred_time.value,
+      };
+      const digits = data.phone.replace(/\D/g, '').length;
+      let problem = '';
+      if (!data.phone && !data.email) problem = 'Give a phone number or an e-mail address.';
+      else if (data.phone && (digits < 7 || digits > 15)) problem = 'A phone number has 7 to 15 digits.';
+      else if (data.email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(data.email)) problem = 'That e-mail address does not look right.';
+      err.textContent = problem;
+      err.hidden = !problem;
+      if (problem) return;
+      cv.closeAfterContact = thenClose;
+      if (!send({ type: 'contact', conversation: cv.id, consent: false, ...data })) toast('Not connected. Try again in a moment.');
+    };
+    cv.contactForm.addEventListener('submit', (e) => { e.preventDefault(); submitContact(false); });
+    $('[data-testid="send-lead"]', n).addEventListener('click', () => submitContact(true));
+    // Receptionists answer for stores they do not work in: show the store's facts at once.
+    if (ME.role === 'receptionist') $('[data-testid="context"]', n).open = true;
+  }
+  async function loadContext(cv) {
+    let ctx;
+    try {
+      const r = await fetch(`/console/api/conversations/${encodeURIComponent(cv.id)}`, { credentials: 'same-origin' });
+      if (!r.ok) return;
+      ctx = await r.json();
+    } catch (_) { return; }
+    const n = cv.el;
+    const d = ctx.dealership || {};
+    cv.dealerName = d.name || '';
+    cv.vehicle = ctx.vehicle || null;
+    const local = d.local_time ? new Date(d.local_time) : null;
+    $('[data-testid="dealer-local-time"]', n).textContent = local && d.time_zone
+      ? `Dealership time: ${local.toLocaleTimeString([], { timeZone: d.time_zone, hour: 'numeric', minute: '2-digit', weekday: 'short' })}`
+      : '';
+    const history = ctx.history || [];
+    $('[data-testid="returning"]', n).textContent = history.length
+      ? `Returning shopper: ${history.length} earlier chat${history.length > 1 ? 's' : ''}.`
+      : 'First chat with this shopper.';
+    $('[data-testid="history"]', n).replaceChildren(...history.map((h) => {
+      const when = h.at ? new Date(h.at).toLocaleDateString() : '';
+      const who = h.answered_by ? `answered by ${h.answered_by}` : (h.outcome || 'not answered');
+      return li(`${when} · ${who}`, 'history-item');
+    }));
+    $('.ctx-dealer-name', n).textContent = d.name || '';
+    $('.ctx-address', n).textContent = d.address ? `Address: ${d.address}` : '';
+    $('.ctx-phone', n).textContent = d.phone ? `Phone: ${d.phone}` : '';
+    const deps = Object.entries(d.departments || {}).map(([name, info]) => {
+      const hours = DAYS.filter((day) => (info.hours || {})[day]).map((day) => `${day} ${(info.hours[day] || []).map((r) => r.join('–')).join(', ')}`).join('; ');
+      return li(`${DEPARTMENTS[name] || name}: ${info.open_now ? 'open now' : 'closed now'}${hours ? ` (${hours})` : ''}`);
+    });
+    $('.ctx-departments', n).replaceChildren(...deps);
+    $('[data-testid="dealer-notes"]', n).textContent = d.notes || '';
+    cv.canned.replaceChildren(cv.canned.firstElementChild, ...(ctx.canned || []).map((c) => {
+      const opt = document.createElement('option');
+      opt.value = String(c.id);
+      opt.textContent = c.title;
+      opt.dataset.body = c.body;
+      return opt;
+    }));
+    $('.canned-label', n).hidden = !(ctx.canned || []).length;
+    for (const note of ctx.notes || []) addNote(cv, note);
+    const v = ctx.visitor || {};
+    const f = cv.contactForm;
+    if (v.name && !f.elements.name.value) f.elements.name.value = v.name;
+    if (v.phone && !f.elements.phone.value) f.elements.phone.value = v.phone;
+    if (v.email && !f.elements.email.value) f.elements.email.value = v.email;
+  }
+  function addNote(cv, note) {
+    cv.noteIds = cv.noteIds || new Set();
+    if (note.id == null || cv.noteIds.has(note.id)) return;
+    cv.noteIds.add(note.id);
+    const item = li(`${(note.author && note.author.name) || ''}: ${note.body}`, 'note');
+    cv.notes.appendChild(item);
+  }
+  function onNote(f) {
+    const cv = convs.get(f.conversation);
+    if (cv) addNote(cv, f);
+  }
+  function onContactSaved(f) {
+    const cv = convs.get(f.conversation);
+    if (!cv) return;
+    toast('Contact details saved.');
+    if (cv.closeAfterContact && !cv.readOnly) {
+      cv.closeAfterContact = false;
+      if (send({ type: 'close', conversation: cv.id })) cv.closeBtn.disabled = true;
+    }
   }
 
   function fillPane(cv, c) {

@@ -25,6 +25,7 @@ class ServerProcess:
         broker_url: str | None = None,
         ladder: dict[str, float | str] | None = None,
         port: int | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
@@ -33,6 +34,8 @@ class ServerProcess:
         )
         self.broker_url = broker_url or "memory://"
         self.ladder = ladder or {}
+        # Extra environment for the server (e.g. DEALER_CHAT_SMTP_*), on top of os.environ.
+        self.env = env or {}
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir / "server.log"
 
@@ -69,7 +72,7 @@ class ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            self._command(), stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy()
+            self._command(), stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env}
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -1,0 +1,1 @@
+"""Client-side protocol drivers: one per benchmark target's wire format."""

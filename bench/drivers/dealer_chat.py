@@ -1,0 +1,152 @@
+"""Client of dealer-chat itself, wire protocol v1 (docs/protocol.md).
+
+A visitor is a ``hello``/``welcome`` on ``/ws/visitor``. A chat pair is two tabs of one
+shopper (the same visitor token): tab A's first message starts the conversation, tab B follows
+it (``conversation_started``) and receives A's later messages as ``message`` frames. Consoles
+are salespeople created in the database, signed in over HTTP and set available; a new
+shopper's first message rings all of them (the runner starts the demo with ``ring_all``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bench.drivers.base import CHAT, RING, Driver
+from bench.peer import Decoded, Dialer, Peer
+from chat_server import admin
+from chat_server.cli import with_session
+from chat_server.demo_world import DEMO_PASSWORD, DEMO_SITE_KEY, DEMO_SLUG
+from chat_server.ladder.hours import ALWAYS_OPEN
+
+PAGE = {"url": "/inventory/rav4", "title": "2024 Toyota RAV4", "referrer": ""}
+VEHICLE = {"vin": "2T3P1RFV8RC123456", "year": 2024, "make": "Toyota", "model": "RAV4"}
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def decode(peer: Peer, text: str) -> Decoded:
+    frame: dict[str, Any] = json.loads(text)
+    kind = frame.get("type")
+    if kind == "message":
+        return CHAT, frame.get("body")
+    if kind == "ring":
+        return RING, frame.get("first_words")
+    return str(kind), frame
+
+
+def hello(token: str | None) -> str:
+    return json.dumps(
+        {
+            "type": "hello",
+            "visitor": token,
+            "conversation": None,
+            "last_seq": 0,
+            "page": PAGE,
+            "vehicle": VEHICLE,
+        }
+    )
+
+
+def message(client_id: str, body: str) -> str:
+    return json.dumps({"type": "message", "client_id": client_id, "body": body})
+
+
+class DealerChatDriver(Driver):
+    def __init__(self, base_url: str, dialer: Dialer, database_url: str) -> None:
+        super().__init__(base_url, dialer)
+        self.database_url = database_url
+        self.origin = base_url
+        self.client_ids = itertools.count()
+
+    async def _visitor(self, token: str | None) -> Peer:
+        peer = await self.dialer.open(
+            f"{self.ws_url}/ws/visitor?site={DEMO_SITE_KEY}", decode, origin=self.origin
+        )
+        welcome = peer.want("welcome")
+        await peer.send(hello(token))
+        peer.state["token"] = (await welcome)["visitor"]
+        return peer
+
+    async def visitor(self, room: str) -> Peer:
+        return await self._visitor(None)
+
+    async def reconnect(self, peer: Peer) -> Peer:
+        return await self._visitor(peer.state["token"])
+
+    async def chat_pair(self, room: str) -> tuple[Peer, Peer]:
+        tab_a = await self._visitor(None)
+        tab_b = await self._visitor(tab_a.state["token"])
+        followed = tab_b.want("conversation_started")
+        acked = tab_a.want("ack")
+        await tab_a.send(message(f"start-{next(self.client_ids)}", f"Hi, is {room} available?"))
+        await asyncio.gather(acked, followed)
+        return tab_a, tab_b
+
+    def chat_text(self, sender: Peer, body: str, seq: int) -> str:
+        return message(f"m{seq}", body)
+
+    async def start_chat(self, visitor: Peer, body: str, trial: int) -> None:
+        await visitor.send(message(f"ring-{trial}", body))
+
+    # --- consoles -------------------------------------------------------------------
+
+    async def consoles(self, count: int) -> list[Peer]:
+        emails = await self._create_salespeople(count)
+        return [await self._console(email) for email in emails]
+
+    async def _create_salespeople(self, count: int) -> list[str]:
+        emails = [f"bench{n}@demo-motors.test" for n in range(count)]
+
+        async def create(session: AsyncSession) -> None:
+            # Rings go to the store only while its sales department is open.
+            await admin.set_hours(session, DEMO_SLUG, "sales", ALWAYS_OPEN)
+            for n, email in enumerate(emails):
+                await admin.create_operator(
+                    session,
+                    email=email,
+                    name=f"Bench Seller {n}",
+                    role="salesperson",
+                    password=DEMO_PASSWORD,
+                    dealership=DEMO_SLUG,
+                )
+
+        await with_session(self.database_url, create)
+        return emails
+
+    async def _sign_in(self, email: str) -> str:
+        # Sign-ins are throttled per client address: spread them like the sockets.
+        source = next(self.dialer.sources)
+        transport = httpx.AsyncHTTPTransport(local_address=source)
+        async with httpx.AsyncClient(
+            base_url=self.base_url, transport=transport, follow_redirects=False, timeout=30
+        ) as http:
+            page = await http.get("/console/sign-in")
+            token = CSRF.search(page.text)
+            if token is None:
+                raise RuntimeError("the sign-in page has no CSRF token")
+            response = await http.post(
+                "/console/sign-in",
+                data={"email": email, "password": DEMO_PASSWORD, "csrf_token": token.group(1)},
+            )
+            if response.status_code != 303:
+                raise RuntimeError(f"sign-in of {email} failed: {response.status_code}")
+            return "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+
+    async def _console(self, email: str) -> Peer:
+        cookie = await self._sign_in(email)
+        peer = await self.dialer.open(
+            f"{self.ws_url}/ws/console", decode, origin=self.origin, headers={"Cookie": cookie}
+        )
+        # The welcome may arrive before we ask for it; presence is what we wait on.
+        presence = peer.want("presence")
+        await peer.send(json.dumps({"type": "presence", "status": "available"}))
+        answer = await presence
+        if answer.get("status") != "available":
+            raise RuntimeError(f"console {email} did not become available: {answer}")
+        return peer

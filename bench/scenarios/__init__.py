@@ -1,0 +1,1 @@
+"""T1 idle memory, T2 chat latency and rate, T3 ring latency, T4 reconnect storm."""

@@ -1,0 +1,1 @@
+"""The baseline servers the runner starts next to dealer-chat."""

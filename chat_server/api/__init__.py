@@ -1,0 +1,1 @@
+"""The REST API under ``/api/v1``: leads and conversations, per-dealership bearer tokens."""

@@ -1,0 +1,1 @@
+"""The manager's dashboard: pure statistics over plain records, and the queries that feed them."""

@@ -1,0 +1,134 @@
+"""Read the plain records the dashboard statistics need, for one dealership and one period."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chat_server.reports.periods import Period
+from chat_server.reports.stats import ChatFact, Dashboard, RingFact, build_dashboard
+from chat_server.store.models import Conversation, Lead, Operator, PoolCoverage, RingRecord
+
+WAITING_STATES = ("ringing_store", "ringing_pool", "lead_capture")
+
+
+@dataclass(frozen=True)
+class WaitingChat:
+    id: str
+    state: str
+    first_message_at: datetime
+    waited_s: float
+    visitor_name: str
+
+
+async def chat_facts(session: AsyncSession, dealership_id: int, period: Period) -> list[ChatFact]:
+    rows = await session.scalars(
+        select(Conversation)
+        .where(
+            Conversation.dealership_id == dealership_id,
+            Conversation.first_message_at >= period.start,
+            Conversation.first_message_at < period.end,
+        )
+        .order_by(Conversation.first_message_at)
+    )
+    return [
+        ChatFact(
+            id=c.id,
+            state=c.state,
+            outcome=c.outcome,
+            owner_id=c.owner_id,
+            owner_tier=c.owner_tier,
+            first_message_at=c.first_message_at,
+            pool_rung_at=c.pool_rung_at,
+            accepted_at=c.accepted_at,
+            first_human_reply_at=c.first_human_reply_at,
+        )
+        for c in rows
+    ]
+
+
+async def ring_facts(session: AsyncSession, dealership_id: int, period: Period) -> list[RingFact]:
+    rows = await session.execute(
+        select(RingRecord)
+        .join(Conversation, Conversation.id == RingRecord.conversation_id)
+        .where(
+            Conversation.dealership_id == dealership_id,
+            RingRecord.offered_at >= period.start,
+            RingRecord.offered_at < period.end,
+        )
+    )
+    return [
+        RingFact(r.operator_id, r.tier, r.offered_at, r.ended_at, r.end_reason)
+        for r in rows.scalars()
+    ]
+
+
+async def load_dashboard(session: AsyncSession, dealership_id: int, period: Period) -> Dashboard:
+    chats = await chat_facts(session, dealership_id, period)
+    rings = await ring_facts(session, dealership_id, period)
+    statuses = list(
+        await session.scalars(
+            select(Lead.status).where(
+                Lead.dealership_id == dealership_id,
+                Lead.created_at >= period.start,
+                Lead.created_at < period.end,
+            )
+        )
+    )
+    staff = list(
+        await session.execute(
+            select(Operator.id, Operator.name).where(
+                Operator.dealership_id == dealership_id, Operator.role == "salesperson"
+            )
+        )
+    )
+    pool_staff = list(
+        await session.execute(
+            select(Operator.id, Operator.name)
+            .join(PoolCoverage, PoolCoverage.pool_id == Operator.pool_id)
+            .where(PoolCoverage.dealership_id == dealership_id, Operator.role == "receptionist")
+        )
+    )
+    names = {i: n for i, n in [*staff, *pool_staff]}
+    # Anyone rung who has since moved on still gets a name.
+    missing = {r.operator_id for r in rings} - set(names)
+    if missing:
+        extra = await session.execute(
+            select(Operator.id, Operator.name).where(Operator.id.in_(missing))
+        )
+        names |= {i: n for i, n in extra}
+    return build_dashboard(
+        chats,
+        rings,
+        statuses,
+        names=names,
+        salespeople=[i for i, _ in staff],
+        receptionists=[i for i, _ in pool_staff],
+    )
+
+
+async def waiting_chats(
+    session: AsyncSession, dealership_id: int, now: datetime
+) -> list[WaitingChat]:
+    """Chats waiting for a person right now, longest wait first."""
+    rows = await session.scalars(
+        select(Conversation)
+        .where(
+            Conversation.dealership_id == dealership_id,
+            Conversation.state.in_(WAITING_STATES),
+        )
+        .order_by(Conversation.first_message_at)
+    )
+    return [
+        WaitingChat(
+            id=c.id,
+            state=c.state,
+            first_message_at=c.first_message_at,
+            waited_s=max(0.0, (now - c.first_message_at).total_seconds()),
+            visitor_name=(c.contact or {}).get("name", ""),
+        )
+        for c in rows
+    ]

@@ -1,0 +1,59 @@
+"""Driving real chats to a lead, and waiting on the store, for the lead and API tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import select
+
+from chat_server.store.database import open_database
+from tests.support.clients import new_client_id, visitor
+from tests.support.server_process import ServerProcess
+
+FAST_LADDER = {"store_window": 0.3, "pool_window": 0.3}
+FAST_RETRIES = {
+    "DEALER_CHAT_DELIVERY_RETRY_FIRST": "0.3",
+    "DEALER_CHAT_DELIVERY_RETRY_CAP": "0.6",
+    "DEALER_CHAT_DELIVERY_POLL": "0.1",
+}
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15.0) -> Any:
+    """Poll ``check`` until it returns something truthy (a protocol wait, not a timing test)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if loop.time() > end:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(0.1)
+
+
+async def unanswered_chat(server: ServerProcess, contact: dict[str, Any]) -> str:
+    """A shopper nobody answers leaves contact details: the ``missed`` outcome."""
+    shopper, _ = await visitor(server.ws_url, server.url)
+    await shopper.send({"type": "message", "client_id": new_client_id(), "body": "Is it there?"})
+    conversation = (await shopper.expect("ack"))["conversation"]
+    await shopper.expect("status", state="lead_capture", timeout=10)
+    await shopper.send({"type": "contact", "consent": True, **contact})
+    await shopper.expect("contact_saved")
+    await shopper.expect("status", state="closed")
+    await shopper.close()
+    return conversation
+
+
+async def rows(server: ServerProcess, model: type) -> list[Any]:
+    async with open_database(server.database_url) as db, db.sessions() as session:
+        return list(await session.scalars(select(model).order_by(model.id)))
+
+
+DANA = {
+    "name": "Dana Shopper",
+    "phone": "(312) 555-0100",
+    "email": "dana@example.com",
+    "preferred_time": "evening",
+}
