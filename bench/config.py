@@ -50,14 +50,14 @@ MEDIUM = Sizes(
 
 # Every rate over conversations stays far below the per-socket limit (20 frames/s).
 TINY = Sizes(
-    idle=(30, 60),
-    storm=30,
+    idle=(20, 40),
+    storm=20,
     conversations=8,
     rates=(20, 40),
     step_s=1.0,
     consoles=3,
     ring_trials=3,
-    settle_s=0.3,
+    settle_s=0.2,
     drain_s=2.0,
     connect_in_flight=20,
 )

@@ -103,6 +103,7 @@ class Peer:
             for waiter in self.waiters.values():
                 if not waiter.done():
                     waiter.set_exception(ConnectionError("socket closed"))
+                    waiter.exception()  # mark it retrieved: nobody may be waiting any more
             self.waiters.clear()
 
     def drop(self) -> None:

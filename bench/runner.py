@@ -58,9 +58,8 @@ def scenario_budget_s(sizes: Sizes) -> float:
     return 60.0 + sizes.step_s * len(sizes.rates) * 4 + max(sizes.idle, default=0) / 50
 
 
-async def _scenario(
-    name: str, target: RunningTarget, sizes: Sizes
-) -> Awaitable[dict[str, Any]]:
+def _scenario(name: str, target: RunningTarget, sizes: Sizes) -> Awaitable[dict[str, Any]]:
+    """The coroutine that runs scenario ``name`` against ``target``."""
     driver = target.driver(Dialer(sizes.connect_in_flight))
     pid = target.pid
     runs: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {
@@ -99,7 +98,7 @@ async def run_target(
                 try:
                     with sampler:
                         outcome = await asyncio.wait_for(
-                            await _scenario(name, target, sizes), scenario_budget_s(sizes)
+                            _scenario(name, target, sizes), scenario_budget_s(sizes)
                         )
                     if collapsed.exists() and profile:
                         collapsed.with_suffix(".md").write_text(summarise(collapsed))

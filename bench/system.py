@@ -1,4 +1,4 @@
-"""What the benchmark needs from the operating system: limits, CPU pinning, memory, machine facts."""
+"""What the benchmark needs from the OS: limits, CPU pinning, memory, CPU time, machine facts."""
 
 from __future__ import annotations
 

@@ -152,9 +152,7 @@ def running(spec: TargetSpec, workdir: Path) -> Iterator[RunningTarget]:
             command = _server_command(spec, port, data_dir, urls)
             log_path = data_dir / "server.log"
             with log_path.open("ab") as log:
-                process = subprocess.Popen(
-                    command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
-                )
+                process = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
         stack.callback(_stop, process)
         database_url = urls.get(
             "database", f"sqlite+aiosqlite:///{data_dir / 'dealer-chat.sqlite3'}"

@@ -447,9 +447,7 @@ textarea{resize:none;min-height:44px;max-height:120px;line-height:1.35}
 
   const q = (n) => root.querySelector(`[data-dc="${n}"]`);
   const ui = (() => {
-    const style = document.createElement('style');
-    style.textContent = STYLES;
-    root.appendChild(style);
+    boot.css(STYLES);
     const tpl = document.createElement('template');
     tpl.innerHTML = HTML;
     const box = root.querySelector('.root');

@@ -173,13 +173,25 @@
     if (ui) call('theme', theme);
   }
 
+  // Constructed style sheets and CSSOM writes are not subject to a page's CSP style-src, so the
+  // widget needs no 'unsafe-inline'; a <style> element is the fallback for older browsers.
+  function addCSS(text) {
+    try {
+      var sheet = new W.CSSStyleSheet();
+      sheet.replaceSync(text);
+      root.adoptedStyleSheets = [].concat(Array.prototype.slice.call(root.adoptedStyleSheets), [sheet]);
+      return;
+    } catch (e) { /* no constructable style sheets */ }
+    var style = D.createElement('style');
+    style.textContent = text;
+    root.appendChild(style);
+  }
+
   function build() {
     host = D.createElement('dealer-chat-widget');
-    host.setAttribute('style', HOST_STYLE);
+    host.style.cssText = HOST_STYLE;
     root = host.attachShadow({ mode: 'open' });
-    var style = D.createElement('style');
-    style.textContent = CSS;
-    root.appendChild(style);
+    addCSS(CSS);
     var box = D.createElement('div');
     box.className = 'root';
     box.innerHTML = '<button type="button" class="launcher" data-dc="launcher" data-ready="false" aria-expanded="false">' + ICON +
@@ -229,7 +241,7 @@
 
   var boot = {
     site: site, origin: origin, store: store, key: K, theme: theme, root: root,
-    attr: attr, emit: emit, complain: complain,
+    attr: attr, emit: emit, complain: complain, css: addCSS,
     state: function () { return { open: wantOpen, keyboard: keyboardOpen, context: context, identity: identity }; },
     ready: function (methods) { // called once by the chat UI
       ui = methods;

@@ -12,6 +12,7 @@ the target clearly cannot carry (p99 over 1 s or more than 10 % lost).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -86,10 +87,8 @@ async def run_chat(
         cpu = (server_cpu() - cpu_before) / elapsed_s if server_cpu and elapsed_s > 0 else None
         if step.received < step.sent:
             step.all_in.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(step.all_in.wait(), drain_s)
-            except TimeoutError:
-                pass
         step.closed = True
         summary = step.latency.summary()
         lost = step.sent - step.received

@@ -16,5 +16,6 @@ async def many(count: int, make: Callable[[int], Awaitable[T]]) -> tuple[list[T]
     """
     results = await asyncio.gather(*(make(n) for n in range(count)), return_exceptions=True)
     done = [r for r in results if not isinstance(r, BaseException)]
-    errors = sorted({f"{type(r).__name__}: {r}"[:200] for r in results if isinstance(r, BaseException)})
+    failed = [r for r in results if isinstance(r, BaseException)]
+    errors = sorted({f"{type(r).__name__}: {r}"[:200] for r in failed})
     return done, errors

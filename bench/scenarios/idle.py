@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bench.drivers.base import Driver
@@ -19,7 +20,14 @@ from bench.system import pss_kib
 WARM_UP = 20
 
 
-async def run_idle(driver: Driver, pid: int, counts: tuple[int, ...], settle_s: float) -> dict[str, Any]:
+def _opener(driver: Driver, offset: int) -> Callable[[int], Awaitable[Peer]]:
+    return lambda n: driver.visitor(f"idle{offset + n}")
+
+
+async def run_idle(
+    driver: Driver, pid: int, counts: tuple[int, ...], settle_s: float
+) -> dict[str, Any]:
+    """Open idle visitors up to each of ``counts`` and read the server's PSS at each."""
     warm, _ = await many(WARM_UP, lambda n: driver.visitor(f"warm{n}"))
     await close_all(warm)
     await asyncio.sleep(settle_s)
@@ -29,9 +37,7 @@ async def run_idle(driver: Driver, pid: int, counts: tuple[int, ...], settle_s: 
     errors: list[str] = []
     for count in counts:
         started = time.perf_counter()
-        wanted = count - len(peers)
-        offset = len(peers)
-        opened, failed = await many(wanted, lambda n: driver.visitor(f"idle{offset + n}"))
+        opened, failed = await many(count - len(peers), _opener(driver, len(peers)))
         elapsed = time.perf_counter() - started
         peers += opened
         errors += failed

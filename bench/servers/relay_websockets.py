@@ -10,7 +10,6 @@ In-memory rooms, no persistence: the ceiling for a Python websocket server. A cl
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from collections import defaultdict
 

@@ -34,7 +34,6 @@ async def _sticky(
         .where(
             Conversation.visitor_id == visitor_id,
             Conversation.dealership_id == dealership_id,
-            Conversation.id != conversation_id,
             Conversation.owner_tier == "store",
             Operator.dealership_id == dealership_id,
             Operator.role.in_(STORE_ROLES),
@@ -48,7 +47,8 @@ async def _sticky(
 async def choose_owner(
     session: AsyncSession, dealership_id: int, visitor_id: int, conversation_id: str
 ) -> int | None:
-    """Sticky to the salesperson who answered this shopper before, else round-robin."""
+    """Sticky to the salesperson who answered this shopper (this chat, for a logged Up, or an
+    earlier one), else round-robin."""
     sticky = await _sticky(session, dealership_id, visitor_id, conversation_id)
     if sticky is not None:
         return sticky

@@ -27,6 +27,10 @@ from chat_server.store.models import (
 LIST_LIMIT = 200
 
 
+def _label(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M UTC") if at else ""
+
+
 def _iso(at: datetime | None) -> str | None:
     return at.isoformat(timespec="seconds") if at else None
 
@@ -167,6 +171,8 @@ async def lead_detail(
             "step": t.step,
             "due_at": _iso(t.due_at),
             "done_at": _iso(t.done_at),
+            "due_label": _label(t.due_at),
+            "done_label": _label(t.done_at),
             "channel": t.channel,
             "note": t.note,
             "overdue": overdue(t.due_at, t.done_at, now),
@@ -202,6 +208,9 @@ async def lead_detail(
         "conversations": conversations,
         "tasks": tasks,
         "next_task": open_tasks[0] if open_tasks else None,
+        # What the console lists: the attempts made, then the next few due.
+        "attempts": [t for t in tasks if t["channel"]],
+        "upcoming": open_tasks[:3],
         "deliveries": deliveries,
     }
 

@@ -1,6 +1,7 @@
 """The widget on a deliberately hostile dealer page (tests/widget/hostile_site.py), at desktop
 and phone sizes: a shopper opens it, chats with a salesperson and leaves contact details; the
-vehicle from the page's JSON-LD reaches the console; the public API reports its events."""
+vehicle from the page's JSON-LD reaches the console; the public API reports its events; and
+a page with a strict Content-Security-Policy works with only the sources docs/widget.md lists."""
 
 from __future__ import annotations
 
@@ -35,7 +36,9 @@ async def test_a_shopper_chats_and_leaves_details_on_a_hostile_page(
     browser: Browser, start_server: Callable[..., ServerProcess]
 ) -> None:
     server = start_server({"store_window": 60, "pool_window": 60})
-    server.admin("set-hours", "--dealership", "demo-motors", "--department", "sales", "--always-open")
+    server.admin(
+        "set-hours", "--dealership", "demo-motors", "--department", "sales", "--always-open"
+    )
     with hostile_site(server.url, DEMO_SITE_KEY) as site:
         server.admin("allow-origin", "--dealership", "demo-motors", "--origin", site)
         alex = await signed_in_console(browser, server, ALEX)
@@ -108,3 +111,16 @@ async def test_a_shopper_chats_and_leaves_details_on_a_hostile_page(
         await shopper_says(phone, "Do you have it in white?")
         await expect(phone.locator("[data-dc=message]").first).to_have_attribute("data-seq", "1")
         await screenshot(phone, "widget-hostile-phone-chat")
+
+        # A strict Content-Security-Policy that allows only what docs/widget.md lists.
+        strict = await new_page(browser)
+        violations: list[str] = []
+        strict.on("console", lambda m: violations.append(m.text) if m.type == "error" else None)
+        await strict.goto(site + "/csp")
+        await open_widget(strict)
+        head = strict.locator("[data-dc=panel] .head")
+        colour = await head.evaluate("el => getComputedStyle(el).backgroundColor")
+        assert colour == "rgb(179, 18, 26)", colour  # the theme's styles were applied
+        await shopper_says(strict, "Any CSP trouble?")
+        await expect(strict.locator("[data-dc=message]").first).to_have_attribute("data-seq", "1")
+        assert not [v for v in violations if "Content Security Policy" in v], violations

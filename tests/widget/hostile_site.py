@@ -1,10 +1,11 @@
 """A deliberately hostile dealer website, served on its own loopback origin for e2e tests.
 
 It does what real dealer sites do by accident, all at once: global CSS resets with
-``!important``, a transformed body, a full-screen overlay with the largest z-index (added again
-after the widget loads), and replaced globals (a broken ``JSON``, a throwing
+``!important``, a transformed content wrapper, a full-screen overlay with the largest z-index
+(added again after the widget loads), and replaced globals (a broken ``JSON``, a throwing
 ``Array.prototype.map``, Prototype.js's ``Array.prototype.toJSON``, an enumerable
-``Object.prototype`` property, a replaced ``Promise``, a throwing ``fetch``, a wrapped ``WebSocket``).
+``Object.prototype`` property, a replaced ``Promise``, a throwing ``fetch``, a wrapped
+``WebSocket``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import Any
 
 HOSTILE_CSS = """
 :root { --accent: lime; --dc-accent-guess: lime; }
-html, body { margin: 0; min-height: 100%; }
-body { transform: translateZ(0); filter: saturate(1.2); background: #fffbe6; }
+html, body { margin: 0; height: 100%; }
+body { background: #fffbe6; }
+main { transform: translateZ(0); filter: saturate(1.2); }  /* traps position:fixed children */
 *, *::before, *::after {
   box-sizing: content-box !important; font-family: "Comic Sans MS", cursive, serif !important;
   font-size: 22px !important; line-height: 3 !important; color: #c0f !important;
@@ -98,8 +100,8 @@ def page(widget_src: str, site_key: str, title: str, json_ld: str, link: str) ->
 <script>{HOSTILE_GLOBALS}</script>
 <script type="application/ld+json">{json_ld}</script>
 </head><body>
-<h1>{title}</h1>
-<p>Welcome to Hostile Motors. <a href="{link}">Next page</a></p>
+<main><h1>{title}</h1>
+<p>Welcome to Hostile Motors. <a href="{link}">Next page</a></p></main>
 <div class="overlay">Subscribe to our newsletter! (a full-screen overlay)</div>
 <script src="{widget_src}" data-site="{site_key}" async></script>
 <script>{OVERLAY_AGAIN}</script>
@@ -107,16 +109,38 @@ def page(widget_src: str, site_key: str, title: str, json_ld: str, link: str) ->
 """
 
 
+def strict_csp_page(widget_src: str, site_key: str) -> str:
+    """A page whose Content-Security-Policy allows only what docs/widget.md lists."""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Strict CSP Motors</title></head>
+<body><h1>Strict CSP Motors</h1>
+<script src="{widget_src}" data-site="{site_key}" async></script>
+</body></html>
+"""
+
+
+def strict_csp(server_url: str) -> str:
+    ws_url = server_url.replace("http://", "ws://")
+    return (
+        f"default-src 'none'; script-src {server_url}; connect-src {server_url} {ws_url}; "
+        "style-src 'none'; img-src 'none'; frame-src 'none'"
+    )
+
+
 class _Handler(BaseHTTPRequestHandler):
     pages: dict[str, str] = {}  # noqa: RUF012 (set per server below)
+    csp: dict[str, str] = {}  # noqa: RUF012
 
     def do_GET(self) -> None:
-        body = self.pages.get(self.path.split("?")[0])
+        path = self.path.split("?")[0]
+        body = self.pages.get(path)
         if body is None:
             self.send_error(404)
             return
         data = body.encode()
         self.send_response(200)
+        if path in self.csp:
+            self.send_header("Content-Security-Policy", self.csp[path])
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -128,7 +152,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @contextmanager
 def hostile_site(server_url: str, site_key: str) -> Iterator[str]:
-    """Serve two hostile pages (``/`` and ``/page2``) on a loopback port; yields the origin."""
+    """Serve two hostile pages (``/`` and ``/page2``) and a strict-CSP page (``/csp``) on a
+    loopback port; yields the origin."""
     widget = f"{server_url}/widget.js"
     pages = {
         "/": page(
@@ -146,7 +171,9 @@ def hostile_site(server_url: str, site_key: str) -> Iterator[str]:
             "/",
         ),
     }
-    handler = type("HostileHandler", (_Handler,), {"pages": pages})
+    pages["/csp"] = strict_csp_page(widget, site_key)
+    csp = {"/csp": strict_csp(server_url)}
+    handler = type("HostileHandler", (_Handler,), {"pages": pages, "csp": csp})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

@@ -1,0 +1,58 @@
+"""The visitor socket's widget additions against a real server: the theme, the opening line and
+the server time in ``welcome``; the ``context`` frame (DealerChat.setContext and identify)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+
+from chat_server.store.database import open_database
+from chat_server.store.models import Conversation, Visitor
+from tests.support.clients import new_client_id, visitor
+from tests.support.server_process import ServerProcess
+
+
+async def test_welcome_carries_theme_and_opening_and_context_updates_the_records(
+    start_server: Callable[..., ServerProcess],
+) -> None:
+    server = start_server({"store_window": 30, "pool_window": 30})
+    server.admin("set-hours", "--dealership", "demo-motors", "--department", "sales", "--closed")
+    server.admin("set-theme", "--dealership", "demo-motors", "--language", "es")
+    shopper, welcome = await visitor(server.ws_url, server.url)
+    dealership = welcome["dealership"]
+    assert dealership["theme"] == {
+        "color": "#b3121a",
+        "logo_url": "",
+        "position": "right",
+        "language": "es",
+    }
+    # Closed with no hours at all: no opening line (the widget still says someone can help).
+    assert dealership["open"] is False and dealership["opens_next"] is None
+    assert datetime.fromisoformat(welcome["server_time"]).tzinfo is not None
+
+    await shopper.send({"type": "message", "client_id": new_client_id(), "body": "Hola"})
+    ack = await shopper.expect("ack")
+    car = {"vin": "1FTFW1E50PFA00001", "year": "2023", "make": "Ford", "model": "F-150"}
+    await shopper.send({"type": "context", "vehicle": car})
+    await shopper.send(
+        {"type": "context", "visitor": {"name": "Ana", "email": "ana@example.com", "phone": ""}}
+    )
+    await shopper.send({"type": "context", "visitor": {"email": "nope"}})
+    error = await shopper.expect("error")
+    assert error["code"] == "bad_field" and "email" in error["message"]
+    await shopper.close()
+
+    async with open_database(server.database_url) as db, db.sessions() as session:
+        row = await session.get_one(Conversation, ack["conversation"])
+        person = await session.scalar(select(Visitor).where(Visitor.id == row.visitor_id))
+    assert row.vehicle == car
+    assert person is not None and (person.name, person.email) == ("Ana", "ana@example.com")
+
+    server.admin(
+        "set-hours", "--dealership", "demo-motors", "--department", "sales", "--always-open"
+    )
+    shopper, welcome = await visitor(server.ws_url, server.url)
+    assert welcome["dealership"]["open"] is True and welcome["dealership"]["opens_next"] is None
+    await shopper.close()
