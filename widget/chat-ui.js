@@ -278,11 +278,15 @@
     const conv = f.conversation || conversation;
     if (typeof f.seq === 'number') seen.add(`${conv}:${f.seq}`);
     // lastSeq is not moved by acks: a staff message with a lower seq may still be on its way.
-    if (!p) return;
-    pending.delete(f.client_id);
+    if (p) delivered(f.client_id, p, f.seq, conv);
+  }
+
+  // Stored by the server: told by the ack or, when it overtakes the ack, by the message's echo.
+  function delivered(client_id, p, seq, conv) {
+    pending.delete(client_id);
     savePending();
-    markSent(p.el, f.seq);
-    boot.emit('message_sent', { conversation: conv, seq: f.seq });
+    markSent(p.el, seq);
+    boot.emit('message_sent', { conversation: conv, seq });
   }
 
   function onStatus(f) {
@@ -621,7 +625,7 @@ textarea{resize:none;min-height:44px;max-height:120px;line-height:1.35}
     const kind = kinds[author.kind] === 1 ? author.kind : 'system';
     if (kind === 'visitor') { // our own message echoed before its ack: adopt the pending bubble
       for (const [cid, p] of pending) {
-        if (p.body === m.body) { pending.delete(cid); savePending(); markSent(p.el, m.seq); return; }
+        if (p.body === m.body) { delivered(cid, p, m.seq, conv); return; }
       }
     }
     const el = bubble(kind, author.name, String(m.body == null ? '' : m.body), m.at);

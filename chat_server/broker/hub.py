@@ -15,7 +15,7 @@ import logging
 from collections import deque
 from types import TracebackType
 
-from chat_server.broker.base import Broker, BrokerUnavailable
+from chat_server.broker.base import RESYNC_CHANNEL, Broker, BrokerUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +180,10 @@ class Hub:
     async def _run_pump(self) -> None:
         try:
             async for channel, message in self._broker.messages():
+                if channel == RESYNC_CHANNEL:
+                    for inbox in list(self._memberships):
+                        inbox.put_nowait(channel, message)
+                    continue
                 state = self._channels.get(channel)
                 if state is None:
                     continue

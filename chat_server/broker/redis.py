@@ -33,7 +33,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from chat_server.broker.base import BrokerUnavailable
+from chat_server.broker.base import RESYNC_CHANNEL, BrokerUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -242,6 +242,8 @@ class RedisBroker:
                         redact(self._url),
                         len(channels),
                     )
+                    # Publishes during the outage are gone: tell the hub so sockets resync.
+                    self._queue.put_nowait((RESYNC_CHANNEL, ""))
                 outage = False
                 delay = INITIAL_BACKOFF
                 while True:

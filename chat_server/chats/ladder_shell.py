@@ -34,11 +34,13 @@ from chat_server.ladder.types import (
     CreateLead,
     Event,
     Finish,
+    Handover,
     LadderState,
     Outcome,
     Ring,
     Roster,
     StepResult,
+    TransferLapsed,
 )
 from chat_server.leads.create import create_lead, log_up
 from chat_server.runtime import Runtime
@@ -131,6 +133,10 @@ async def _carry_out_one(
     match command:
         case Ring(operators=operators, tier=tier, until=until, quiet=quiet):
             frame = await ring_frame(session, conversation, dealership, tier, quiet, until)
+            if conversation.state == "connected":
+                # A ring while someone is in the chat is a transfer offer from the owner.
+                names = await _operator_names(session, [conversation.owner_id or 0])
+                frame["transfer_from"] = {"name": names.get(conversation.owner_id or 0, "")}
             for operator_id in operators:
                 extended = await session.execute(
                     update(RingRecord)
@@ -195,6 +201,15 @@ async def _carry_out_one(
             outbox.add(
                 operator_channel(operator_id),
                 {"type": "ring_cancelled", "conversation": conv_id, "reason": "accepted"},
+            )
+        case Handover(previous=previous):
+            # The previous owner's console sees the new owner and steps out of the chat.
+            frame = await conversation_frame(session, conversation, dealership)
+            outbox.add(operator_channel(previous), frame)
+        case TransferLapsed(owner=owner):
+            outbox.add(
+                operator_channel(owner),
+                {"type": "transfer_lapsed", "conversation": conv_id},
             )
         case Finish(outcome=outcome):
             # The outcome and closing time are columns copied from the state. An Up makes no

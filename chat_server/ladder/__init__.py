@@ -30,6 +30,7 @@ from .types import (
     Decline,
     Event,
     Finish,
+    Handover,
     IllegalTransition,
     LadderConfig,
     LadderState,
@@ -45,6 +46,8 @@ from .types import (
     Strategy,
     Tick,
     Tier,
+    Transfer,
+    TransferLapsed,
 )
 
 __all__ = [
@@ -63,6 +66,7 @@ __all__ = [
     "Decline",
     "Event",
     "Finish",
+    "Handover",
     "IllegalTransition",
     "LadderConfig",
     "LadderState",
@@ -78,6 +82,8 @@ __all__ = [
     "Strategy",
     "Tick",
     "Tier",
+    "Transfer",
+    "TransferLapsed",
     "WeekHours",
     "department_open",
     "from_json",

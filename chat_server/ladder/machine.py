@@ -36,6 +36,7 @@ from .types import (
     Decline,
     Event,
     Finish,
+    Handover,
     IllegalTransition,
     LadderConfig,
     LadderState,
@@ -51,6 +52,8 @@ from .types import (
     Strategy,
     Tick,
     Tier,
+    Transfer,
+    TransferLapsed,
 )
 
 __all__ = ["from_json", "next_wakeup", "start", "step", "to_json"]
@@ -166,6 +169,8 @@ def _on_accept(
     if state.phase is Phase.CLOSED:
         raise IllegalTransition(state.phase, event, "closed")
     if state.phase is Phase.CONNECTED:
+        if state.transfer_until is not None and event.operator in _ringing(state):
+            return _hand_over(state, event, out)
         raise IllegalTransition(state.phase, event, "taken")
     if state.phase is Phase.LEAD_CAPTURE:
         raise IllegalTransition(state.phase, event, "nobody is being rung any more")
@@ -212,6 +217,8 @@ def _on_decline(
         state = _next_store_step(state, at, roster, config, out)
     elif state.phase is Phase.RINGING_POOL and not _ringing(state):
         state = _enter_capture(state, at, config, out)
+    elif state.phase is Phase.CONNECTED and not _ringing(state):
+        state = _lapse_transfer(state, out)
     return _advance(state, at, roster, config, out)
 
 
@@ -251,6 +258,31 @@ def _on_close(
     return _close_answered(state, event.at, CancelReason.TIMEOUT, out)
 
 
+def _on_transfer(
+    state: LadderState, event: Transfer, config: LadderConfig, out: list[Command]
+) -> LadderState:
+    if state.phase is not Phase.CONNECTED:
+        raise IllegalTransition(state.phase, event, "only a connected chat can be transferred")
+    if event.operator != state.owner:
+        raise IllegalTransition(state.phase, event, "only the operator in the chat can transfer")
+    if state.transfer_until is not None:
+        raise IllegalTransition(state.phase, event, "a transfer is already waiting")
+    wanted = event.to or (event.roster.store if event.roster.store_open else ())
+    targets = _fresh(wanted, (event.operator,))
+    if not targets:
+        raise IllegalTransition(state.phase, event, "nobody is available to take it")
+    until = event.at + _s(config.store_window_s)
+    out.append(Ring(targets, event.tier, until))
+    pool = event.tier is Tier.POOL
+    return replace(
+        state,
+        transfer_until=until,
+        transfer_tier=event.tier,
+        ringing_store=() if pool else targets,
+        ringing_pool=targets if pool else (),
+    )
+
+
 _HANDLERS: dict[type, Callable[..., LadderState]] = {
     Tick: _on_tick,
     Accept: _on_accept,
@@ -258,6 +290,7 @@ _HANDLERS: dict[type, Callable[..., LadderState]] = {
     ShopperLeft: _on_left,
     ShopperBack: _on_back,
     ContactGiven: _on_contact,
+    Transfer: _on_transfer,
     Close: _on_close,
 }
 
@@ -276,6 +309,7 @@ def _timers(state: LadderState, config: LadderConfig) -> list[tuple[datetime, in
         Phase.RINGING_STORE: state.store_until,
         Phase.RINGING_POOL: state.pool_until,
         Phase.LEAD_CAPTURE: state.capture_until,
+        Phase.CONNECTED: state.transfer_until,
     }.get(state.phase)
     if window is not None:
         timers.append((window, _WINDOW))
@@ -303,6 +337,9 @@ def _advance(
             state = _next_store_step(state, when, roster, config, out)
         elif state.phase is Phase.RINGING_POOL:
             state = _enter_capture(state, when, config, out)
+        elif state.phase is Phase.CONNECTED:  # a transfer nobody took
+            _cancel(out, _ringing(state), CancelReason.TIMEOUT)
+            state = _lapse_transfer(state, out)
         else:  # LEAD_CAPTURE: the form waited long enough
             outcome = Outcome.ABANDONED if state.away_since is not None else Outcome.MISSED
             state = _close(state, when, outcome, None, CancelReason.TIMEOUT, out)
@@ -411,6 +448,34 @@ def _enter_capture(
     )
 
 
+def _hand_over(state: LadderState, event: Accept, out: list[Command]) -> LadderState:
+    """A transfer target accepted: the chat is theirs, the previous owner steps out."""
+    assert state.owner is not None
+    others = tuple(o for o in _ringing(state) if o != event.operator)
+    if others:
+        out.append(CancelRings(others, CancelReason.TAKEN))
+    out.append(Assign(event.operator, event.tier))
+    out.append(Handover(state.owner, event.operator))
+    out.append(Announce(Phase.CONNECTED, agent=event.operator))
+    return replace(
+        state,
+        owner=event.operator,
+        owner_tier=event.tier,
+        transfer_until=None,
+        transfer_tier=None,
+        ringing_store=(),
+        ringing_pool=(),
+    )
+
+
+def _lapse_transfer(state: LadderState, out: list[Command]) -> LadderState:
+    assert state.owner is not None
+    out.append(TransferLapsed(state.owner))
+    return replace(
+        state, transfer_until=None, transfer_tier=None, ringing_store=(), ringing_pool=()
+    )
+
+
 def _close_unanswered(
     state: LadderState, at: datetime, reason: CancelReason, out: list[Command]
 ) -> LadderState:
@@ -449,6 +514,8 @@ def _close(
         outcome=outcome,
         closed_at=at,
         step_until=None,
+        transfer_until=None,
+        transfer_tier=None,
         ringing_store=(),
         ringing_pool=(),
     )
@@ -563,4 +630,6 @@ _JSON_FIELDS: dict[str, str] = {
     "accepted_at": "datetime",
     "capture_at": "datetime",
     "closed_at": "datetime",
+    "transfer_until": "datetime",
+    "transfer_tier": "tier",
 }

@@ -133,13 +133,31 @@ class ContactGiven:
 
 
 @dataclass(frozen=True)
+class Transfer:
+    """The owner hands a connected chat on, warm: they stay in it until someone accepts.
+
+    ``to`` names colleagues to ring; empty means every available store operator (a
+    receptionist handing a shopper back to the store). ``tier`` is the side the targets
+    answer for. Unanswered by the end of a store window, the offer lapses.
+    """
+
+    operator: int
+    at: datetime
+    roster: Roster
+    to: tuple[int, ...] = ()
+    tier: Tier = Tier.STORE
+
+
+@dataclass(frozen=True)
 class Close:
     """The owner (or the system) closes a connected conversation."""
 
     at: datetime
 
 
-Event = Start | Tick | Accept | Decline | ShopperLeft | ShopperBack | ContactGiven | Close
+Event = (
+    Start | Tick | Accept | Decline | ShopperLeft | ShopperBack | ContactGiven | Transfer | Close
+)
 
 
 # --- commands -----------------------------------------------------------------
@@ -189,7 +207,22 @@ class Finish:
     outcome: Outcome
 
 
-Command = Ring | CancelRings | Announce | Assign | CreateLead | Finish
+@dataclass(frozen=True)
+class Handover:
+    """A transfer was accepted: ``previous`` leaves the chat, ``current`` owns it now."""
+
+    previous: int
+    current: int
+
+
+@dataclass(frozen=True)
+class TransferLapsed:
+    """Nobody took the transfer in time; ``owner`` keeps the chat."""
+
+    owner: int
+
+
+Command = Ring | CancelRings | Announce | Assign | CreateLead | Finish | Handover | TransferLapsed
 
 
 # --- state --------------------------------------------------------------------
@@ -224,6 +257,8 @@ class LadderState:
     accepted_at: datetime | None = None
     capture_at: datetime | None = None
     closed_at: datetime | None = None
+    transfer_until: datetime | None = None  # a pending transfer's offer ends then
+    transfer_tier: Tier | None = None
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from chat_server.broker import Inbox, InboxOverflow
+from chat_server.broker.base import RESYNC_CHANNEL
 from chat_server.chats.channels import conversation_channel
 from chat_server.chats.fanout import encode
 from chat_server.chats.frames import message_frame
@@ -27,6 +28,7 @@ from chat_server.runtime import Runtime
 
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
+CLOSE_RESYNC = 1012  # "service restart": reconnect, and the welcome carries the full state
 RATE_PER_S = 20.0
 RATE_BURST = 40.0
 
@@ -138,7 +140,12 @@ class Connection:
     async def _pump(self) -> None:
         try:
             while True:
-                _channel, raw = await self.inbox.get()
+                channel, raw = await self.inbox.get()
+                if channel == RESYNC_CHANNEL:
+                    # Frames (messages, rings, status) may have been lost in a broker outage;
+                    # a reconnect's welcome replays messages and the current state.
+                    await self.close(CLOSE_RESYNC, "broker reconnected: please resync")
+                    return
                 await self.deliver(raw)
         except InboxOverflow:
             # A client that stops reading must not hold memory or stall anyone else.

@@ -7,10 +7,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from chat_server.chats.access import OperatorView, answering_tier
+from chat_server.chats.access import OperatorView, answering_tier, operator_view
 from chat_server.chats.channels import conversation_channel, operator_channel
 from chat_server.chats.conversations import ConversationClosed, post_message
 from chat_server.chats.fanout import encode
@@ -29,6 +30,7 @@ from chat_server.ladder.types import (
     IllegalTransition,
     Phase,
     Tier,
+    Transfer,
 )
 from chat_server.runtime import Runtime
 from chat_server.store.models import (
@@ -47,6 +49,7 @@ from chat_server.transport.protocol import (
     FrameError,
     SendMessage,
     SetPresence,
+    TransferRequest,
     Typing,
     decode,
     parse_console_frame,
@@ -175,7 +178,8 @@ class ConsoleSession:
                 await self.conn.send_text(encode(frame))
                 await self.conn.fill(frame["id"])  # anything said between the frame and now
                 return True
-            if frame["state"] == Phase.CLOSED.value:
+            if frame["state"] == Phase.CLOSED.value or frame["id"] in self.conn.cursors:
+                # Closed, or handed over to a colleague: this console stops following it.
                 await self.conn.leave(frame["id"])
         return False
 
@@ -186,6 +190,8 @@ class ConsoleSession:
             request = parse_console_frame(decode(text))
             if isinstance(request, SetPresence):
                 await self._presence(request.status)
+            elif isinstance(request, TransferRequest):
+                await self._transfer(request)
             elif isinstance(request, ConversationAction):
                 await self._act(request)
             elif isinstance(request, SendMessage):
@@ -198,6 +204,10 @@ class ConsoleSession:
                 await self._contact(request)
         except FrameError as error:
             await self.conn.send(error_frame(error.code, error.message))
+        except (SQLAlchemyError, OSError) as error:
+            # Storage refused the write: nothing was acked; the client retries the same frame.
+            log.warning("console frame refused, storage unavailable: %r", error)
+            await self.conn.send(error_frame("unavailable", "storage unavailable; retry"))
 
     async def _presence(self, status: str) -> None:
         # Every console of this operator (other tabs, other nodes) shows the same status.
@@ -291,6 +301,39 @@ class ConsoleSession:
             await self.conn.send(error_frame(code, str(error), conversation=conversation.id))
         except ConversationNotFound:
             raise FrameError("no_conversation", "no such conversation") from None
+
+    async def _transfer(self, request: TransferRequest) -> None:
+        """Offer the chat to a colleague or back to the store; the owner stays until taken."""
+        conversation = await self._conversation(request.conversation)
+        if conversation.owner_id != self.operator.id:
+            raise FrameError("not_allowed", "only the operator in the chat can transfer it")
+        to: tuple[int, ...] = ()
+        tier = Tier.STORE
+        if request.to is not None:
+            async with self.rt.db.sessions() as session:
+                colleague = await session.get(Operator, request.to)
+                target_tier = None
+                if colleague is not None:
+                    target_tier = await answering_tier(
+                        session, operator_view(colleague), conversation.dealership_id
+                    )
+            if target_tier is None:
+                raise FrameError("bad_field", "'to' is not a colleague who can answer this chat")
+            to, tier = (request.to,), target_tier
+        operator_id = self.operator.id
+        try:
+            await advance(
+                self.rt,
+                conversation.id,
+                lambda now, roster: Transfer(operator_id, now, roster, to, tier),  # type: ignore[arg-type]
+                with_roster=True,
+            )
+        except IllegalTransition as error:
+            await self.conn.send(
+                error_frame("not_allowed", error.reason, conversation=conversation.id)
+            )
+            return
+        await self.conn.send({"type": "transfer_offered", "conversation": conversation.id})
 
     async def _message(self, request: SendMessage) -> None:
         assert request.conversation is not None

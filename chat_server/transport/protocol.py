@@ -257,9 +257,25 @@ class ConsoleContact:
     details: ContactDetails
 
 
+@dataclass(frozen=True)
+class TransferRequest:
+    """Hand a chat on: to one colleague (``to``), or back to the store (``to`` is None)."""
+
+    conversation: str
+    to: int | None
+
+
 def parse_console_frame(
     frame: dict[str, Any],
-) -> SetPresence | ConversationAction | SendMessage | Typing | AddNote | ConsoleContact:
+) -> (
+    SetPresence
+    | ConversationAction
+    | SendMessage
+    | Typing
+    | AddNote
+    | ConsoleContact
+    | TransferRequest
+):
     kind = frame["type"]
     if kind == "contact":
         return ConsoleContact(conversation_field(frame), parse_contact(frame))
@@ -272,6 +288,11 @@ def parse_console_frame(
         return SetPresence(status)
     if kind in ("accept", "decline", "close"):
         return ConversationAction(kind, conversation_field(frame))
+    if kind == "transfer":
+        to = frame.get("to")
+        if to is not None and (not isinstance(to, int) or isinstance(to, bool)):
+            raise FrameError("bad_field", "'to' must be an operator id, or null for the store")
+        return TransferRequest(conversation_field(frame), to)
     if kind == "message":
         return SendMessage(
             client_id=client_id_field(frame),

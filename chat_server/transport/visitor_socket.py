@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -158,6 +159,11 @@ class VisitorSession:
                 await self._context(request)
         except FrameError as error:
             await self.conn.send(error_frame(error.code, error.message))
+        except (SQLAlchemyError, OSError) as error:
+            # The database refused or vanished: nothing was acked, so the client may retry
+            # with the same client_id (idempotent) instead of losing the message.
+            log.warning("visitor frame refused, storage unavailable: %r", error)
+            await self.conn.send(error_frame("unavailable", "storage unavailable; retry"))
 
     async def _message(self, request: SendMessage) -> None:
         if self.conversation_id is not None and self.conversation_open:
@@ -179,16 +185,21 @@ class VisitorSession:
         # so the status and ring frames that the start publishes reach this socket too.
         conversation_id = uuid.uuid4().hex
         await self._attach(conversation_id)
-        message = await start_conversation(
-            self.rt,
-            self.dealership,
-            conversation_id=conversation_id,
-            visitor_id=self._visitor(),
-            page=self.page,
-            vehicle=self.vehicle,
-            body=request.body,
-            client_id=request.client_id,
-        )
+        try:
+            message = await start_conversation(
+                self.rt,
+                self.dealership,
+                conversation_id=conversation_id,
+                visitor_id=self._visitor(),
+                page=self.page,
+                vehicle=self.vehicle,
+                body=request.body,
+                client_id=request.client_id,
+            )
+        except (SQLAlchemyError, OSError):
+            # Nothing was stored: do not follow a conversation that does not exist.
+            await self._forget_conversation()
+            raise
         await self.conn.send(ack_frame(message))
 
     async def _contact(self, contact: ContactDetails) -> None:

@@ -109,6 +109,8 @@
       case 'note': onNote(f); break;
       case 'contact_saved': onContactSaved(f); break;
       case 'error': onError(f); break;
+      case 'transfer_offered': onTransfer(f, true); break;
+      case 'transfer_lapsed': onTransfer(f, false); break;
       default: break;
     }
   }
@@ -225,7 +227,9 @@
     node.dataset.quiet = String(quiet);
     node.dataset.tier = f.tier || 'store';
     node.classList.toggle('quiet', quiet);
-    $('.ring-label', node).textContent = quiet ? 'Waiting (claim)' : f.tier === 'pool' ? 'Incoming chat · pool' : 'Incoming chat';
+    $('.ring-label', node).textContent = f.transfer_from
+      ? `Transfer from ${f.transfer_from.name || 'a colleague'}`
+      : quiet ? 'Waiting (claim)' : f.tier === 'pool' ? 'Incoming chat · pool' : 'Incoming chat';
     $('.ring-dealer', node).textContent = (f.dealership && f.dealership.name) || '';
     const words = f.first_words ? `“${f.first_words}”` : 'The shopper has not typed much yet.';
     const visitorName = f.visitor && f.visitor.name;
@@ -400,6 +404,7 @@
       reply: $('[data-testid="reply"]', node),
       sendBtn: $('[data-testid="send"]', node),
       closeBtn: $('[data-testid="close"]', node),
+      transferBtn: $('[data-testid="transfer"]', node),
       dismissBtn: $('[data-testid="dismiss"]', node),
       typing: $('[data-testid="visitor-typing"]', node),
       outcome: $('[data-testid="outcome"]', node),
@@ -411,6 +416,10 @@
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendReply(cv); }
     });
     cv.reply.addEventListener('input', () => onReplyInput(cv));
+    cv.transferBtn.addEventListener('click', () => {
+      if (send({ type: 'transfer', conversation: id, to: null })) cv.transferBtn.disabled = true;
+      else toast('Not connected. Try again in a moment.');
+    });
     cv.closeBtn.addEventListener('click', () => {
       if (send({ type: 'close', conversation: id })) cv.closeBtn.disabled = true;
       else toast('Not connected. Try again in a moment.');
@@ -587,6 +596,7 @@
     cv.sendBtn.disabled = true;
     cv.form.hidden = true;
     cv.closeBtn.hidden = true;
+    cv.transferBtn.hidden = true;
     cv.dismissBtn.hidden = false;
     showVisitorTyping(cv, false);
     stopTyping(cv);
@@ -600,7 +610,19 @@
     cv.form.hidden = false;
     cv.closeBtn.hidden = false;
     cv.closeBtn.disabled = false;
+    cv.transferBtn.hidden = false;
+    cv.transferBtn.disabled = false;
     cv.dismissBtn.hidden = true;
+  }
+
+  // A warm transfer: the store is rung while this operator stays in the chat.
+  function onTransfer(f, offered) {
+    const cv = convs.get(f.conversation);
+    if (!cv) return;
+    cv.transferBtn.disabled = offered;
+    cv.transferBtn.textContent = offered ? 'Ringing the store…' : 'Hand to the store';
+    toast(offered ? 'Ringing the store. Stay with the shopper until someone accepts.'
+                  : 'Nobody in the store took the chat. It is still yours.');
   }
 
   function bubble(kind, name, body, at) {

@@ -102,6 +102,19 @@ async def test_a_shopper_chats_and_leaves_details_on_a_hostile_page(
             assert name in events, events
         assert await shopper.evaluate("window.__sockets") >= 1  # the page's wrapper was used
 
+        # A reply while the panel is closed: unread badge (also in the label) and title flash.
+        title = await shopper.title()
+        await shopper.evaluate("DealerChat.close()")
+        await expect(shopper.locator("[data-dc=panel]")).to_be_hidden()
+        await pane.locator("[data-testid=reply]").fill("Keys are ready.")
+        await pane.locator("[data-testid=send]").click()
+        await expect(shopper.locator("[data-dc=badge]")).to_have_text("1")
+        await expect(launcher).to_have_attribute("aria-label", "Open chat, 1 unread")
+        await expect(shopper).to_have_title("(1) New message", timeout=5_000)
+        await shopper.evaluate("DealerChat.open()")
+        await expect(shopper.locator("[data-dc=badge]")).to_be_hidden()
+        await expect(shopper).to_have_title(title)
+
         phone = await new_page(browser, width=390, height=844)
         await phone.goto(site + "/")
         await phone.wait_for_timeout(900)

@@ -21,6 +21,7 @@ from chat_server.ladder import (
     Decline,
     Event,
     Finish,
+    Handover,
     IllegalTransition,
     LadderConfig,
     LadderState,
@@ -36,6 +37,8 @@ from chat_server.ladder import (
     Strategy,
     Tick,
     Tier,
+    Transfer,
+    TransferLapsed,
     from_json,
     next_wakeup,
     start,
@@ -74,7 +77,8 @@ def rosters(draw: st.DrawFn) -> Roster:
 
 ALL_IDS = STORE_IDS + POOL_IDS
 # Weighted towards ticks and declines: an early accept ends the interesting part of a run.
-KINDS = ["tick"] * 3 + ["decline"] * 2 + ["accept", "left", "back", "contact", "close"]
+KINDS = ["tick"] * 3 + ["decline"] * 2 + ["accept"] * 2 + ["left", "back", "contact", "close"]
+KINDS += ["transfer"]
 
 
 def next_time(data: st.DataObject, state: LadderState, now: datetime, config: LadderConfig):
@@ -105,6 +109,12 @@ def draw_event(data: st.DataObject, state: LadderState, now: datetime, usual: Ro
         return Accept(operator, data.draw(st.just(natural) | st.sampled_from(Tier)), now)
     if kind == "decline":
         return Decline(data.draw(who), now, data.draw(roster))
+    if kind == "transfer":
+        owner = st.sampled_from(ALL_IDS)
+        operator = data.draw(st.just(state.owner) | owner if state.owner else owner)
+        to = data.draw(st.just(()) | st.lists(st.sampled_from(ALL_IDS), max_size=2).map(tuple))
+        tier = data.draw(st.sampled_from(Tier))
+        return Transfer(operator, now, data.draw(roster), to, tier)
     simple = {"left": ShopperLeft, "back": ShopperBack, "contact": ContactGiven, "close": Close}
     return simple[kind](now)
 
@@ -128,7 +138,7 @@ class Run:
         except IllegalTransition as exc:
             assert before is not None
             assert exc.phase is before.phase
-            assert not may_apply(before.phase, event), f"refused {event} in {before.phase}"
+            assert not may_apply(before, event), f"refused {event} in {before.phase}"
             return
         self.check_call(before, event, result)
         self.state = result.state
@@ -158,19 +168,41 @@ class Run:
         if before is not None and before.outcome is not None:
             assert state.outcome == before.outcome
             assert state.closed_at == before.closed_at
+        handovers = [c for c in result.commands if isinstance(c, Handover)]
         if before is not None and before.owner is not None:
-            assert (state.owner, state.owner_tier) == (before.owner, before.owner_tier)
+            # At most one owner at a time; it changes only when a transfer is accepted.
+            if handovers:
+                assert handovers == [Handover(before.owner, state.owner)]
+                assert before.transfer_until is not None and state.transfer_until is None
+            else:
+                assert (state.owner, state.owner_tier) == (before.owner, before.owner_tier)
+        lapses = [c for c in result.commands if isinstance(c, TransferLapsed)]
+        if lapses:
+            assert before is not None and before.transfer_until is not None
+            assert lapses == [TransferLapsed(before.owner)] and state.owner == before.owner
         check_state(state, self.config)
 
     def leads(self) -> list[CreateLead]:
         return [c for c in self.commands if isinstance(c, CreateLead)]
 
 
-def may_apply(phase: Phase, event: Event) -> bool:
-    """Whether the spec says ``event`` is accepted (or a harmless no-op) in ``phase``."""
+def may_apply(state: LadderState, event: Event) -> bool:
+    """Whether the spec says ``event`` is accepted (or a harmless no-op) in ``state``."""
+    phase = state.phase
     if isinstance(event, Accept):
+        if phase is Phase.CONNECTED:
+            ringing = (*state.ringing_store, *state.ringing_pool)
+            return state.transfer_until is not None and event.operator in ringing
         return phase is Phase.RINGING_POOL or (
             phase is Phase.RINGING_STORE and event.tier is Tier.STORE
+        )
+    if isinstance(event, Transfer):
+        wanted = event.to or (event.roster.store if event.roster.store_open else ())
+        return (
+            phase is Phase.CONNECTED
+            and event.operator == state.owner
+            and state.transfer_until is None
+            and any(o != state.owner for o in wanted)
         )
     if isinstance(event, Close):
         return phase is Phase.CONNECTED
@@ -188,6 +220,8 @@ def check_rings_within_window(state: LadderState, result: StepResult) -> None:
     elif state.phase is Phase.RINGING_POOL:
         assert all(r.until == state.pool_until for r in rings)
         assert all(r.quiet == (r.tier is Tier.STORE) for r in rings)
+    elif state.phase is Phase.CONNECTED and state.transfer_until is not None:
+        assert all(r.until == state.transfer_until and not r.quiet for r in rings)
     else:
         assert rings == []
 
@@ -198,8 +232,11 @@ def check_state(state: LadderState, config: LadderConfig) -> None:
     assert (state.owner is None) == (state.owner_tier is None)
     if state.phase is Phase.CONNECTED:
         assert state.owner is not None
-    if state.phase not in (Phase.RINGING_STORE, Phase.RINGING_POOL):
+    transferring = state.phase is Phase.CONNECTED and state.transfer_until is not None
+    if state.phase not in (Phase.RINGING_STORE, Phase.RINGING_POOL) and not transferring:
         assert state.ringing_store == state.ringing_pool == ()
+    if transferring:
+        assert state.ringing_store or state.ringing_pool
     wakeup = next_wakeup(state, config)
     if state.phase is Phase.CLOSED:
         assert wakeup is None
@@ -250,9 +287,12 @@ def test_ladder_invariants(config, first, final, data):
     if state.outcome is Outcome.ABANDONED:
         assert not state.has_contact
 
-    owners = {c.operator for c in run.commands if isinstance(c, Assign)}
-    assert len(owners) <= 1
-    assert owners == ({state.owner} if state.owner is not None else set())
+    assigned = [c.operator for c in run.commands if isinstance(c, Assign)]
+    handovers = [c for c in run.commands if isinstance(c, Handover)]
+    # One Assign when the chat is first accepted, then one per accepted transfer.
+    assert len(assigned) == (1 + len(handovers) if state.owner is not None else 0)
+    if assigned:
+        assert assigned[-1] == state.owner
 
 
 @settings(max_examples=300, deadline=None)

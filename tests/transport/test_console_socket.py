@@ -268,3 +268,49 @@ async def test_a_shopper_who_leaves_keeps_their_place_for_the_grace_period(
     row = await conversation_row(server, conversation)
     assert (row.state, row.outcome) == ("closed", "abandoned")
     await alex.close()
+
+
+async def test_a_receptionist_hands_the_chat_back_to_the_store_warmly(
+    start_server: Callable[..., ServerProcess],
+) -> None:
+    server = start_server({"store_window": 1, "pool_window": 60})
+    open_store(server)
+    riley = await available(RILEY, server)
+    shopper, conversation = await shopper_says(server, "I'd like to talk to a salesperson")
+    await riley.expect("ring", conversation=conversation, timeout=5)
+    await riley.send({"type": "accept", "conversation": conversation})
+    await riley.expect("conversation", id=conversation, state="connected")
+
+    # Nobody in the store is online yet: the transfer is refused with a reason.
+    await riley.send({"type": "transfer", "conversation": conversation, "to": None})
+    refused = await riley.expect("error", conversation=conversation)
+    assert refused["code"] == "not_allowed" and "nobody is available" in refused["message"]
+
+    sam = await available(SAM, server)
+    await riley.send({"type": "transfer", "conversation": conversation, "to": None})
+    await riley.expect("transfer_offered", conversation=conversation)
+    offer = await sam.expect("ring", conversation=conversation)
+    assert offer["transfer_from"] == {"name": "Riley Chen"} and offer["tier"] == "store"
+    # Warm: Riley is still in the chat until Sam accepts.
+    await riley.send(
+        {"type": "message", "conversation": conversation, "client_id": "r1", "body": "One sec!"}
+    )
+    await riley.expect("ack", client_id="r1")
+    await sam.send({"type": "accept", "conversation": conversation})
+    mine = await sam.expect("conversation", id=conversation, state="connected")
+    assert [m["body"] for m in mine["messages"]][-1] == "One sec!"
+    handed = await riley.expect("conversation", id=conversation)
+    assert handed["owner"]["name"] == "Sam Patel"
+    status = await shopper.expect("status", state="connected", agent={"name": "Sam Patel"})
+    assert status["conversation"] == conversation
+
+    await riley.send(
+        {"type": "message", "conversation": conversation, "client_id": "r2", "body": "still?"}
+    )
+    assert (await riley.expect("error"))["code"] == "not_allowed"
+    await sam.send({"type": "close", "conversation": conversation})
+    await sam.expect("conversation", id=conversation, state="closed")
+    row = await conversation_row(server, conversation)
+    assert (row.outcome, row.owner_tier) == ("up", "store")
+    for client in (riley, sam, shopper):
+        await client.close()

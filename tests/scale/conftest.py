@@ -1,0 +1,13 @@
+"""The chaos test runs only in the PostgreSQL + Redis pass (see tests/support/heavy.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.heavy import deselect_outside_pg_redis
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    deselect_outside_pg_redis(config, items, Path(__file__).parent, "chaos (tests/scale)")
