@@ -160,8 +160,17 @@ async def _carry_out_one(
                     )
                 outbox.add(operator_channel(operator_id), frame)
             if operators and not quiet:
+                # Round-robin bookkeeping only: skip rows another ring holds instead of
+                # waiting. Waiting made every ring queue on the same operator rows, and rows
+                # locked in physical order deadlocked under load on PostgreSQL.
+                lockable = (
+                    select(Operator.id)
+                    .where(Operator.id.in_(operators))
+                    .order_by(Operator.id)
+                    .with_for_update(skip_locked=True)
+                )
                 await session.execute(
-                    update(Operator).where(Operator.id.in_(operators)).values(last_rung_at=at)
+                    update(Operator).where(Operator.id.in_(lockable)).values(last_rung_at=at)
                 )
         case CancelRings(operators=operators, reason=reason):
             if operators:

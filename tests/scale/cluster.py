@@ -92,7 +92,7 @@ def cluster(
             database_url=database_url,
             broker_url=broker_url,
             ladder=ladder,
-            env={**shared_env, "DEALER_CHAT_NODE_NAME": f"node{i}"},
+            env=shared_env,
         )
         for i in range(count)
     ]

@@ -1,0 +1,378 @@
+"""Chaos clients: shoppers and operators that reconnect through nginx and keep a ledger.
+
+They behave like the widget and the console: on any lost socket they reconnect (a shopper
+sends its last seen ``seq``), and they resend every unacknowledged message with the same
+``client_id`` until it is acked. Every frame they receive is recorded, so the test can check
+afterwards that each acked message reached both sides exactly once and in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import WebSocketException
+
+from chat_server.demo_world import DEMO_SITE_KEY
+from tests.support.clients import sign_in_cookie
+
+LOST = (OSError, TimeoutError, WebSocketException)
+
+
+class Lost(Exception):
+    """The socket went away (node killed, broker resync, nginx)."""
+
+
+@dataclass
+class Ledger:
+    """What the clients were told: acks, and how often they had to reconnect."""
+
+    acked: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # id -> conv, seq, body
+    reconnects: int = 0
+    unavailable: int = 0
+    resends: int = 0
+    odd_errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+async def _recv(socket: ClientConnection, timeout: float) -> dict[str, Any] | None:
+    try:
+        raw = await asyncio.wait_for(socket.recv(), timeout)
+    except TimeoutError:
+        return None
+    except LOST as error:
+        raise Lost(repr(error)) from error
+    frame: dict[str, Any] = json.loads(raw)
+    return frame
+
+
+class Shopper:
+    """One shopper: asks, waits for a person, chats, says bye, waits for the close."""
+
+    def __init__(self, index: int, ws_url: str, origin: str, ledger: Ledger) -> None:
+        self.index = index
+        self.url = f"{ws_url}/ws/visitor?site={DEMO_SITE_KEY}"
+        self.origin = origin
+        self.ledger = ledger
+        self.token: str | None = None
+        self.conversation: str | None = None
+        self.state: str | None = None
+        self.seqs: dict[str, list[int]] = {}
+        self.bodies: dict[tuple[str, int], str] = {}
+        self.acks: dict[str, int] = {}
+        self.last_error: str | None = None
+        self.socket: ClientConnection | None = None
+        self.finished = False
+        self.sent_bye = False
+
+    # --- connection -------------------------------------------------------------------
+
+    async def _connect(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 45
+        while True:
+            try:
+                socket = await connect(self.url, origin=self.origin, open_timeout=5)  # type: ignore[arg-type]
+                last = max(self.seqs.get(self.conversation or "", [0]), default=0)
+                await socket.send(
+                    json.dumps(
+                        {
+                            "type": "hello",
+                            "visitor": self.token,
+                            "conversation": self.conversation,
+                            "last_seq": last,
+                            "page": {"url": self.origin + "/", "title": "RAV4", "referrer": ""},
+                            "vehicle": None,
+                        }
+                    )
+                )
+                while True:
+                    frame = await _recv(socket, 10)
+                    if frame is None:
+                        raise Lost("no welcome")
+                    self._on_frame(frame)
+                    if frame["type"] == "welcome":
+                        self.socket = socket
+                        return
+            except (Lost, *LOST):
+                if loop.time() > deadline:
+                    raise
+                await asyncio.sleep(0.2 + random.random() * 0.5)
+
+    async def _reconnect(self) -> None:
+        self.ledger.reconnects += 1
+        if self.socket is not None:
+            await self.socket.close()
+        self.socket = None
+        await self._connect()
+
+    def _on_frame(self, frame: dict[str, Any]) -> None:
+        kind = frame["type"]
+        if kind == "welcome":
+            self.token = frame["visitor"]
+            if frame["conversation"]:
+                self.conversation = frame["conversation"]
+                self.state = frame["state"]
+            for message in frame["messages"]:
+                self._on_frame({**message, "type": "message"})
+        elif kind == "message":
+            conv = frame["conversation"]
+            self.seqs.setdefault(conv, []).append(frame["seq"])
+            self.bodies[(conv, frame["seq"])] = frame["body"]
+        elif kind == "status":
+            if frame["conversation"] == self.conversation:
+                self.state = frame["state"]
+        elif kind == "ack":
+            self.acks[frame["client_id"]] = frame["seq"]
+            self.conversation = frame["conversation"]
+        elif kind == "error":
+            self.last_error = frame["code"]
+            if frame["code"] == "unavailable":
+                self.ledger.unavailable += 1
+            elif frame["code"] != "closed":
+                self.ledger.odd_errors.append(frame)
+
+    # --- actions ----------------------------------------------------------------------
+
+    async def _send(self, frame: dict[str, Any]) -> None:
+        assert self.socket is not None
+        try:
+            await self.socket.send(json.dumps(frame))
+        except LOST as error:
+            raise Lost(repr(error)) from error
+
+    async def say(self, client_id: str, body: str) -> bool:
+        """Send until acked (True) or refused because the chat closed (False)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while loop.time() < deadline:
+            self.last_error = None
+            try:
+                await self._send({"type": "message", "client_id": client_id, "body": body})
+                until = loop.time() + 8
+                while loop.time() < until:
+                    frame = await _recv(self.socket, 1)  # type: ignore[arg-type]
+                    if frame is not None:
+                        self._on_frame(frame)
+                    if client_id in self.acks:
+                        conv = self.conversation or ""
+                        self.ledger.acked[client_id] = (conv, self.acks[client_id], body)
+                        return True
+                    if self.last_error == "closed":
+                        return False
+                    if self.last_error == "unavailable":
+                        await asyncio.sleep(0.5)
+                        break
+            except Lost:
+                await self._reconnect()
+            self.ledger.resends += 1
+        raise AssertionError(f"shopper {self.index}: {client_id} never acked")
+
+    async def wait_state(self, states: set[str], timeout: float) -> bool:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.state not in states:
+            if loop.time() > deadline:
+                return False
+            try:
+                frame = await _recv(self.socket, 1)  # type: ignore[arg-type]
+                if frame is not None:
+                    self._on_frame(frame)
+            except Lost:
+                await self._reconnect()
+        return True
+
+    async def run(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self._connect()
+        await self.say(f"v{self.index}-0", f"Hi, is stock #{self.index} still available?")
+        await self.wait_state({"connected", "lead_capture", "closed"}, 40)
+        if self.state == "connected":
+            for k in range(1, 4):
+                await asyncio.sleep(0.2 + random.random() * 0.6)
+                if not await self.say(f"v{self.index}-{k}", f"question {k} from {self.index}"):
+                    break
+            else:
+                self.sent_bye = await self.say(f"v{self.index}-bye", "bye")
+        elif self.state == "lead_capture" and self.index % 2 == 0:
+            await self._send_contact()
+        self.finished = await self.wait_state({"closed"}, 45)
+        # Linger a moment: anything published with the close must still arrive exactly once.
+        end = asyncio.get_running_loop().time() + 0.5
+        while asyncio.get_running_loop().time() < end:
+            try:
+                frame = await _recv(self.socket, 0.2)  # type: ignore[arg-type]
+                if frame is not None:
+                    self._on_frame(frame)
+            except Lost:
+                break
+        if self.socket is not None:
+            await self.socket.close()
+
+    async def _send_contact(self) -> None:
+        frame = {
+            "type": "contact",
+            "name": f"Shopper {self.index}",
+            "phone": f"312555{self.index:04d}",
+            "email": f"shopper{self.index}@example.com",
+            "preferred_time": "morning",
+            "consent": True,
+        }
+        try:
+            await self._send(frame)
+        except Lost:
+            await self._reconnect()
+
+
+class Operator:
+    """One console: accepts rings up to its capacity, answers every shopper line, closes on bye."""
+
+    def __init__(self, email: str, base_url: str, ledger: Ledger, capacity: int = 5) -> None:
+        self.email = email
+        self.base_url = base_url
+        self.ledger = ledger
+        self.capacity = capacity
+        self.id: int | None = None
+        self.owned: dict[str, list[int]] = {}
+        self.sessions: dict[str, list[list[int]]] = {}
+        self.closed_seen: set[str] = set()
+        self.pending: dict[str, dict[str, Any]] = {}
+        self.bye_replies: dict[str, str] = {}
+        self.closing: set[str] = set()
+        self.shift_closed: set[str] = set()
+        self.socket: ClientConnection | None = None
+        self.stopping = asyncio.Event()
+        self.ending = False
+
+    async def sign_in(self) -> str:
+        for attempt in range(5):
+            try:
+                return await sign_in_cookie(self.base_url, self.email)
+            except Exception:  # password hashing is slow on a busy machine: try again
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(1)
+        raise AssertionError("unreachable")
+
+    async def run(self, cookie: str) -> None:
+        ws_url = self.base_url.replace("http://", "ws://") + "/ws/console"
+        first = True
+        while not self.stopping.is_set():
+            try:
+                self.socket = await connect(
+                    ws_url,
+                    origin=self.base_url,  # type: ignore[arg-type]
+                    additional_headers={"Cookie": cookie},
+                    open_timeout=5,
+                )
+                if not first:
+                    self.ledger.reconnects += 1
+                first = False
+                await self._send({"type": "presence", "status": "available"})
+                while not self.stopping.is_set():
+                    frame = await _recv(self.socket, 0.5)
+                    if frame is not None:
+                        await self._on_frame(frame)
+            except (Lost, *LOST):
+                await asyncio.sleep(0.2 + random.random() * 0.5)
+        if self.socket is not None:
+            await self.socket.close()
+
+    async def _send(self, frame: dict[str, Any]) -> None:
+        assert self.socket is not None
+        try:
+            await self.socket.send(json.dumps(frame))
+        except LOST as error:
+            raise Lost(repr(error)) from error
+
+    def _session(self, conv: str, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        seqs = [m["seq"] for m in messages]
+        self.owned[conv] = seqs
+        self.sessions.setdefault(conv, []).append(seqs)
+        return messages
+
+    async def _on_frame(self, frame: dict[str, Any]) -> None:
+        kind = frame["type"]
+        if kind == "welcome":
+            self.id = frame["operator"]["id"]
+            self.owned.clear()
+            for conversation in frame["conversations"]:
+                for message in self._session(conversation["id"], conversation["messages"]):
+                    await self._maybe_reply(conversation["id"], message)
+            for ring in frame["rings"]:
+                await self._on_frame({**ring, "type": "ring"})
+            for pending in list(self.pending.values()):
+                self.ledger.resends += 1
+                await self._send(pending)
+            for conv in self.closing & set(self.owned):
+                await self._send({"type": "close", "conversation": conv})
+            if self.ending:
+                await self._end_all()
+        elif kind == "ring":
+            if not self.ending and len(self.owned) < self.capacity:
+                await self._send({"type": "accept", "conversation": frame["conversation"]})
+        elif kind == "conversation":
+            conv = frame["id"]
+            mine = (frame.get("owner") or {}).get("id") == self.id
+            if mine and frame["state"] == "connected" and "messages" in frame:
+                for message in self._session(conv, frame["messages"]):
+                    await self._maybe_reply(conv, message)
+            elif frame["state"] == "closed" and conv in self.owned:
+                del self.owned[conv]
+                self.closed_seen.add(conv)
+        elif kind == "message":
+            conv = frame["conversation"]
+            if conv in self.owned:
+                self.owned[conv].append(frame["seq"])
+                await self._maybe_reply(conv, frame)
+        elif kind == "ack":
+            pending = self.pending.pop(frame["client_id"], None)
+            if pending is not None:
+                conv = pending["conversation"]
+                self.ledger.acked[frame["client_id"]] = (conv, frame["seq"], pending["body"])
+                if frame["client_id"] in self.bye_replies and conv in self.owned:
+                    self.closing.add(conv)
+                    await self._send({"type": "close", "conversation": conv})
+        elif kind == "error":
+            if frame["code"] == "unavailable":
+                self.ledger.unavailable += 1
+                await asyncio.sleep(0.5)
+                for pending in list(self.pending.values()):
+                    self.ledger.resends += 1
+                    await self._send(pending)
+            elif frame["code"] not in ("taken", "closed", "not_allowed", "no_conversation"):
+                self.ledger.odd_errors.append(frame)
+
+    async def _maybe_reply(self, conv: str, message: dict[str, Any]) -> None:
+        if message["author"]["kind"] != "visitor" or self.ending:
+            return
+        client_id = f"r-{conv}-{message['seq']}"
+        if client_id in self.ledger.acked or client_id in self.pending:
+            return
+        body = "bye, thanks for chatting" if message["body"] == "bye" else f"re {message['seq']}"
+        if message["body"] == "bye":
+            self.bye_replies[client_id] = conv
+        frame = {"type": "message", "conversation": conv, "client_id": client_id, "body": body}
+        self.pending[client_id] = frame
+        await self._send(frame)
+
+    async def _end_all(self) -> None:
+        for conv in list(self.owned):
+            self.shift_closed.add(conv)
+            await self._send({"type": "close", "conversation": conv})
+
+    async def end_shift(self) -> None:
+        """Close whatever is still open (should be nothing), then sign off."""
+        self.ending = True
+        # A lost socket is fine: the reconnect's welcome closes them.
+        with contextlib.suppress(Lost, AssertionError):
+            await self._end_all()
+        for _ in range(50):
+            if not self.owned:
+                break
+            await asyncio.sleep(0.1)
+        self.stopping.set()
