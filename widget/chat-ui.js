@@ -403,6 +403,7 @@ button{font:inherit;cursor:pointer}
 .contact label.check{display:flex;align-items:flex-start;gap:8px}
 .contact input,.contact select,textarea{font:inherit;font-size:16px;color:#1b1f24;background:#fff;border:1px solid #767f8a;border-radius:8px;padding:8px 10px;width:100%;margin:0}
 .contact input[type=checkbox]{width:18px;height:18px;margin:0;flex:none}
+.hp{position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden}
 .ferr{color:#b3261e;font-size:12px}
 .primary{border:0;border-radius:8px;background:var(--dc-accent);color:#fff;font-weight:600;padding:10px 14px;min-height:44px}
 .thanks{padding:12px;border-radius:12px;background:#e8f5e9;color:#1e4620}
@@ -437,6 +438,7 @@ textarea{resize:none;min-height:44px;max-height:120px;line-height:1.35}
    <label><span data-t="time"></span><select name="preferred_time">
     <option value="nopreference"></option><option value="morning"></option><option value="afternoon"></option><option value="evening"></option></select></label>
    <label class="check"><input type="checkbox" name="consent"><span data-t="consent"></span></label>
+   <div class="hp" aria-hidden="true"><input name="website" tabindex="-1" autocomplete="off" aria-label="Leave empty"></div>
    <div class="ferr" data-dc="contact-error" role="alert" hidden></div>
    <button type="submit" class="primary" data-dc="contact-submit" data-t="submit" data-t-label="submitLabel"></button>
   </form>
@@ -731,6 +733,7 @@ textarea{resize:none;min-height:44px;max-height:120px;line-height:1.35}
     contactQueued = {
       type: 'contact', name: v('name'), phone, email,
       preferred_time: f.preferred_time.value || 'nopreference', consent: !!f.consent.checked,
+      honeypot: f.website.value,
     };
     if (welcomed) send(contactQueued);
     else reconnectNow();

@@ -130,6 +130,10 @@ class ContactDetails:
     email: str
     preferred_time: str
     consent: bool
+    # A hidden form field people never see: anything in it marks the lead as spam.
+    honeypot: str = ""
+    # The shopper's own car, when they mention a trade-in: {year, make, model, ...}.
+    trade_in: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -190,7 +194,9 @@ def parse_contact(frame: dict[str, Any]) -> ContactDetails:
     digits = sum(ch.isdigit() for ch in phone)
     if phone and not 7 <= digits <= 15:
         raise FrameError("bad_field", "'phone' must have 7 to 15 digits")
-    return ContactDetails(name, phone, email, preferred, consent)
+    honeypot = text_field(frame, "honeypot", max_chars=200, required=False)
+    trade_in = object_field(frame, "trade_in", max_keys=12)
+    return ContactDetails(name, phone, email, preferred, consent, honeypot, trade_in)
 
 
 def parse_visitor_frame(

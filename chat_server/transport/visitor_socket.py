@@ -211,6 +211,8 @@ class VisitorSession:
             "email": contact.email,
             "preferred_time": contact.preferred_time,
             "consent": contact.consent,
+            "honeypot": contact.honeypot,
+            "trade_in": contact.trade_in,
         }
 
         async def save(session: AsyncSession, conversation: Conversation) -> None:

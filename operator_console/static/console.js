@@ -110,6 +110,8 @@
       case 'contact_saved': onContactSaved(f); break;
       case 'error': onError(f); break;
       case 'transfer_offered': onTransfer(f, true); break;
+      case 'lead_assigned': leadNotice(f, `New lead for you: ${f.name || 'a shopper'} — call within 5 minutes.`); break;
+      case 'lead_alert': leadNotice(f, `Lead ${f.name || ''} is untouched after ${f.minutes} minutes.`); break;
       case 'transfer_lapsed': onTransfer(f, false); break;
       default: break;
     }
@@ -772,6 +774,20 @@
     toastTimer = setTimeout(() => { el.toast.hidden = true; }, 5000);
   }
   el.toast.addEventListener('click', () => { el.toast.hidden = true; });
+
+  // Leads assigned to this operator, or left untouched (managers): a toast that links to it.
+  function leadNotice(f, text) {
+    toast(text);
+    if (typeof f.url === 'string' && f.url.startsWith('/console/')) {
+      const link = document.createElement('a');
+      link.href = f.url;
+      link.textContent = ' Open the lead';
+      link.dataset.testid = 'lead-notice-link';
+      el.toast.appendChild(link);
+    }
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { el.toast.hidden = true; }, 15000);
+  }
 
   function updateEmpty() {
     el.ringsEmpty.hidden = rings.size > 0;

@@ -182,7 +182,9 @@ async def test_nobody_answers_contact_form_makes_a_missed_lead(
     await shopper.expect("status", state="closed")
     row = await conversation_row(server, conversation)
     assert row.outcome == "missed"
+    assert row.contact is not None and row.contact["honeypot"] == ""
     [lead] = await leads_of(server, conversation)
+    assert lead.spam_reason in (None, "")
     assert (lead.service, lead.name, lead.email) == (
         "unanswered",
         "Dana Shopper",
@@ -314,3 +316,27 @@ async def test_a_receptionist_hands_the_chat_back_to_the_store_warmly(
     assert (row.outcome, row.owner_tier) == ("up", "store")
     for client in (riley, sam, shopper):
         await client.close()
+
+
+async def test_a_filled_honeypot_marks_the_lead_as_spam(
+    start_server: Callable[..., ServerProcess],
+) -> None:
+    server = start_server({"store_window": 0.5, "pool_window": 0.5})
+    open_store(server)
+    shopper, conversation = await shopper_says(server, "Best price on the RAV4?")
+    await shopper.expect("status", state="lead_capture", timeout=6)
+    await shopper.send(
+        {
+            "type": "contact",
+            "name": "Bot",
+            "email": "bot@example.com",
+            "honeypot": "http://spam.example",
+            "trade_in": {"year": 2015, "make": "Honda", "model": "Civic"},
+        }
+    )
+    await shopper.expect("contact_saved")
+    [lead] = await leads_of(server, conversation)
+    assert lead.spam_reason == "honeypot"
+    row = await conversation_row(server, conversation)
+    assert row.contact is not None and row.contact["trade_in"]["model"] == "Civic"
+    await shopper.close()
