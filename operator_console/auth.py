@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import secrets
 from collections.abc import MutableMapping
 from datetime import datetime, timedelta
@@ -56,12 +58,14 @@ async def authenticate(rt: Runtime, email: str, password: str) -> OperatorView |
             select(Operator).where(func.lower(Operator.email) == email.strip().lower())
         )
         if row is None:
-            verify_password(_DUMMY_HASH, password)
+            await asyncio.to_thread(verify_password, _DUMMY_HASH, password)
             return None
         if row.locked_until is not None and row.locked_until > now:
-            verify_password(_DUMMY_HASH, password)  # same timing as any other refusal
+            # Same timing as any other refusal.
+            await asyncio.to_thread(verify_password, _DUMMY_HASH, password)
             raise AccountLocked(row.locked_until)
-        if not verify_password(row.password_hash, password):
+        # argon2 is deliberately slow (~50 ms): off the event loop, or every socket stalls.
+        if not await asyncio.to_thread(verify_password, row.password_hash, password):
             failed = row.failed_sign_ins + 1
             locked = now + LOCKOUT if failed >= MAX_FAILED_SIGN_INS else None
             await session.execute(
@@ -86,9 +90,9 @@ async def change_password(rt: Runtime, operator_id: int, current: str, new: str)
     """
     async with rt.db.sessions() as session, session.begin():
         row = await session.get(Operator, operator_id)
-        if row is None or not verify_password(row.password_hash, current):
+        if row is None or not await asyncio.to_thread(verify_password, row.password_hash, current):
             return None
-        row.password_hash = hash_password(new)
+        row.password_hash = await asyncio.to_thread(hash_password, new)
         row.session_epoch += 1
         return row.session_epoch
 

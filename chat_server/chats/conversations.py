@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from chat_server.chats.channels import conversation_channel, visitor_channel
@@ -20,10 +19,6 @@ from chat_server.runtime import Runtime
 from chat_server.store.models import Conversation
 
 HUMAN_KINDS = ("staff", "receptionist")
-
-
-class ConversationClosed(Exception):
-    pass
 
 
 async def start_conversation(
@@ -109,16 +104,14 @@ async def post_message(
     body: str,
     client_id: str | None,
 ) -> StoredMessage:
-    """Store a message in an open conversation, then publish it. Idempotent on client id."""
+    """Store a message in an open conversation, then publish it. Idempotent on client id.
+
+    Raises ``ConversationClosed`` when the conversation has ended and ``LookupError`` when
+    it does not exist.
+    """
     for attempt in range(2):
         try:
             async with rt.db.sessions() as session, session.begin():
-                conversation = await session.get(Conversation, conversation_id)
-                if conversation is None:
-                    raise LookupError(conversation_id)
-                now = rt.clock.now()
-                if conversation.state == "closed":
-                    raise ConversationClosed(conversation_id)
                 message, created = await append_message(
                     session,
                     conversation_id,
@@ -127,22 +120,9 @@ async def post_message(
                     author_name=author_name,
                     body=body,
                     client_id=client_id,
-                    at=now,
+                    at=rt.clock.now(),
+                    first_human_reply=author_kind in HUMAN_KINDS,
                 )
-                if (
-                    created
-                    and author_kind in HUMAN_KINDS
-                    and conversation.first_human_reply_at is None
-                ):
-                    await session.execute(
-                        update(Conversation)
-                        .where(
-                            Conversation.id == conversation_id,
-                            Conversation.first_human_reply_at.is_(None),
-                        )
-                        .values(first_human_reply_at=now)
-                        .execution_options(synchronize_session=False)
-                    )
             break
         except IntegrityError:
             # Two sockets sent the same client id at once: the other insert won; read it back.

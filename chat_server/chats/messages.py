@@ -4,15 +4,26 @@ idempotent on the sender's client id."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_server.chats.records import StoredMessage
-from chat_server.store.models import Conversation, Message
+from chat_server.store.models import Conversation, Message, UtcDateTime
+
+_COLUMNS = (
+    Message.conversation_id,
+    Message.seq,
+    Message.author_kind,
+    Message.author_name,
+    Message.body,
+    Message.created_at,
+    Message.client_id,
+)
 
 
-def _record(row: Message) -> StoredMessage:
+def _record(row: Any) -> StoredMessage:
     return StoredMessage(
         conversation_id=row.conversation_id,
         seq=row.seq,
@@ -24,14 +35,20 @@ def _record(row: Message) -> StoredMessage:
     )
 
 
+class ConversationClosed(Exception):
+    """The conversation has ended: nothing more can be said in it."""
+
+
 async def find_by_client_id(
     session: AsyncSession, conversation_id: str, client_id: str
 ) -> StoredMessage | None:
-    row = await session.scalar(
-        select(Message).where(
-            Message.conversation_id == conversation_id, Message.client_id == client_id
+    row = (
+        await session.execute(
+            select(*_COLUMNS).where(
+                Message.conversation_id == conversation_id, Message.client_id == client_id
+            )
         )
-    )
+    ).first()
     return _record(row) if row is not None else None
 
 
@@ -45,48 +62,72 @@ async def append_message(
     body: str,
     client_id: str | None,
     at: datetime,
+    first_human_reply: bool = False,
 ) -> tuple[StoredMessage, bool]:
     """Store one message inside the caller's transaction; returns (message, newly_stored).
 
     A client id seen before returns the stored message unchanged, so a resend after a lost
-    ack stores nothing twice. The sequence comes from an UPDATE on the conversation row, which
-    also serialises concurrent appends to one conversation on PostgreSQL.
+    ack stores nothing twice. The sequence comes from one UPDATE on the conversation row that
+    also refuses a closed conversation and, for ``first_human_reply``, stamps the first human
+    reply; on PostgreSQL its row lock serialises concurrent appends to one conversation.
+    These are Core statements, not the ORM: this is the hot path of every chat message.
+    Raises ``ConversationClosed`` or ``LookupError``.
     """
     if client_id is not None:
         existing = await find_by_client_id(session, conversation_id, client_id)
         if existing is not None:
             return existing, False
+    values: dict[str, Any] = {"last_seq": Conversation.last_seq + 1}
+    if first_human_reply:
+        values["first_human_reply_at"] = func.coalesce(
+            Conversation.first_human_reply_at, literal(at, UtcDateTime())
+        )
     seq = await session.scalar(
         update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(last_seq=Conversation.last_seq + 1)
+        .where(Conversation.id == conversation_id, Conversation.state != "closed")
+        .values(**values)
         .returning(Conversation.last_seq)
+        .execution_options(synchronize_session=False)
     )
     if seq is None:
-        raise LookupError(f"conversation {conversation_id} does not exist")
-    row = Message(
+        exists = await session.scalar(
+            select(Conversation.id).where(Conversation.id == conversation_id)
+        )
+        if exists is None:
+            raise LookupError(f"conversation {conversation_id} does not exist")
+        raise ConversationClosed(conversation_id)
+    message = StoredMessage(
         conversation_id=conversation_id,
         seq=seq,
         author_kind=author_kind,
-        author_id=author_id,
         author_name=author_name,
         body=body,
-        client_id=client_id,
         created_at=at,
+        client_id=client_id,
     )
-    session.add(row)
-    await session.flush()
-    return _record(row), True
+    await session.execute(
+        insert(Message).values(
+            conversation_id=conversation_id,
+            seq=seq,
+            author_kind=author_kind,
+            author_id=author_id,
+            author_name=author_name,
+            body=body,
+            client_id=client_id,
+            created_at=at,
+        )
+    )
+    return message, True
 
 
 async def messages_after(
     session: AsyncSession, conversation_id: str, after_seq: int, up_to: int | None = None
 ) -> list[StoredMessage]:
     """Messages with ``after_seq < seq <= up_to`` in order (all later ones when up_to is None)."""
-    query = select(Message).where(
+    query = select(*_COLUMNS).where(
         Message.conversation_id == conversation_id, Message.seq > after_seq
     )
     if up_to is not None:
         query = query.where(Message.seq <= up_to)
-    rows = await session.scalars(query.order_by(Message.seq))
+    rows = await session.execute(query.order_by(Message.seq))
     return [_record(r) for r in rows]

@@ -13,11 +13,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chat_server.chats.access import OperatorView, answering_tier, operator_view
 from chat_server.chats.channels import conversation_channel, operator_channel
-from chat_server.chats.conversations import ConversationClosed, post_message
+from chat_server.chats.conversations import post_message
 from chat_server.chats.fanout import encode
 from chat_server.chats.frames import ack_frame, error_frame, iso, typing_frame
 from chat_server.chats.ladder_shell import ConversationNotFound, advance
-from chat_server.chats.messages import messages_after
+from chat_server.chats.messages import ConversationClosed, messages_after
 from chat_server.chats.notes import note_frame
 from chat_server.chats.presence import set_online, set_presence
 from chat_server.chats.records import dealership_view

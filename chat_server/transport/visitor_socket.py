@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chat_server.chats.channels import conversation_channel, visitor_channel
-from chat_server.chats.conversations import ConversationClosed, post_message, start_conversation
+from chat_server.chats.conversations import post_message, start_conversation
 from chat_server.chats.fanout import encode
 from chat_server.chats.frames import ack_frame, error_frame, message_frame, typing_frame
 from chat_server.chats.ladder_shell import advance
-from chat_server.chats.messages import messages_after
+from chat_server.chats.messages import ConversationClosed, messages_after
 from chat_server.chats.records import DealershipView, dealership_view
 from chat_server.chats.shopper_presence import (
     shopper_arrived,

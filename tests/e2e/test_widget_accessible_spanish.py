@@ -13,9 +13,9 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from chat_server.ladder.hours import DAYS
+from tests.e2e.axe import serious_violations_in as serious_violations
 from tests.e2e.conftest import new_page, screenshot, shopper_says, signed_in_console
 from tests.support.server_process import ServerProcess
-from tests.e2e.axe import serious_violations_in as serious_violations
 
 pytestmark = pytest.mark.e2e
 

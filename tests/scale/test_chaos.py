@@ -123,8 +123,14 @@ async def _drive(world: Cluster, redis: RedisServer) -> None:
 
     # 2. Shopper side: across every reconnect, each conversation's messages arrived exactly
     #    once and in order (1, 2, 3, ... with no repeat and no gap), and every acked one is there.
+    state_of = {conv: (state, outcome) for conv, state, outcome in rows}
+    unfinished = [
+        (s.index, s.state, s.sent_bye, state_of.get(s.conversation or ""))
+        for s in shoppers
+        if not s.finished
+    ]
+    assert not unfinished, f"{len(unfinished)} shoppers never saw their chat close: {unfinished}"
     for shopper in shoppers:
-        assert shopper.finished, f"shopper {shopper.index} never saw its chat close"
         for conv, seqs in shopper.seqs.items():
             assert seqs == list(range(1, len(seqs) + 1)), f"shopper {shopper.index}: {seqs}"
             assert acked_by_conv.get(conv, set()) <= set(seqs), f"shopper {shopper.index}"

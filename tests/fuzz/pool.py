@@ -1,0 +1,138 @@
+"""A pool of live visitor and console sockets that fuzz frames are spread over.
+
+Each socket paces itself under the server's per-socket limit (20 frames/s, burst 40), so the
+fuzz run measures the protocol, not the rate limiter. After its share of a batch every socket
+sends a probe (a frame of an unknown type) and must get the matching ``unknown_type`` error
+back: a socket that does not answer is stuck, and that is a finding.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from chat_server.demo_world import DEMO_SITE_KEY
+
+ERROR_CODES = {
+    "bad_frame", "unknown_type", "bad_field", "too_long", "no_conversation", "not_allowed",
+    "taken", "closed", "unavailable",
+}  # fmt: skip
+RATE, BURST = 15.0, 30.0  # below the server's 20/s, burst 40
+
+
+@dataclass
+class Stats:
+    frames: int = 0
+    probes: int = 0
+    error_frames: int = 0
+    other_frames: int = 0
+    reconnects: int = 0
+    findings: list[str] = field(default_factory=list)
+
+
+class FuzzSocket:
+    def __init__(self, kind: str, url: str, origin: str, cookie: str | None, stats: Stats) -> None:
+        self.kind, self.url, self.origin, self.cookie, self.stats = kind, url, origin, cookie, stats
+        self.socket: ClientConnection | None = None
+        self.tokens = BURST
+        self.stamp = time.monotonic()
+
+    async def open(self) -> None:
+        headers = {"Cookie": self.cookie} if self.cookie else None
+        self.socket = await connect(
+            self.url, origin=self.origin, additional_headers=headers, open_timeout=10  # type: ignore[arg-type]
+        )
+        if self.kind == "visitor":
+            await self.socket.send(
+                json.dumps({"type": "hello", "visitor": None, "conversation": None,
+                            "last_seq": 0, "page": {}, "vehicle": None})
+            )  # fmt: skip
+        while (await self._next(10))["type"] != "welcome":
+            pass
+
+    async def _pace(self) -> None:
+        while True:
+            now = time.monotonic()
+            self.tokens = min(BURST, self.tokens + (now - self.stamp) * RATE)
+            self.stamp = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return
+            await asyncio.sleep((1 - self.tokens) / RATE)
+
+    async def _next(self, timeout: float) -> dict[str, Any]:
+        assert self.socket is not None
+        raw = await asyncio.wait_for(self.socket.recv(), timeout)
+        frame = json.loads(raw)
+        if not isinstance(frame, dict) or "type" not in frame:
+            self.stats.findings.append(f"{self.kind}: reply without a type: {raw[:200]!r}")
+            return {"type": "?"}
+        if frame["type"] == "error":
+            self.stats.error_frames += 1
+            if frame.get("code") not in ERROR_CODES or not frame.get("message"):
+                self.stats.findings.append(f"{self.kind}: undocumented error frame {frame}")
+        else:
+            self.stats.other_frames += 1
+        return frame  # type: ignore[no-any-return]
+
+    async def play(self, frames: list[str], probe: str) -> None:
+        """Send ``frames`` then the probe; read until the probe's error comes back."""
+        try:
+            for text in frames:
+                await self._pace()
+                assert self.socket is not None
+                await self.socket.send(text)
+                self.stats.frames += 1
+            await self._pace()
+            await self.socket.send(json.dumps({"type": probe}))  # type: ignore[union-attr]
+            self.stats.probes += 1
+            deadline = time.monotonic() + 15
+            while True:
+                frame = await self._next(max(0.1, deadline - time.monotonic()))
+                if frame["type"] == "error" and probe in frame.get("message", ""):
+                    return
+        except TimeoutError:
+            self.stats.findings.append(f"{self.kind}: stuck, no answer to {probe} after {frames}")
+        except ConnectionClosed as closed:
+            self.stats.findings.append(
+                f"{self.kind}: closed {closed.rcvd.code if closed.rcvd else None} "
+                f"{closed.rcvd.reason if closed.rcvd else ''!r} after {frames[-3:]}"
+            )
+        self.stats.reconnects += 1
+        await self.open()
+
+
+class FuzzPool:
+    def __init__(self, base_url: str, cookies: list[str], visitors: int, consoles: int) -> None:
+        self.stats = Stats()
+        ws = base_url.replace("http://", "ws://")
+        visitor_url, console_url = f"{ws}/ws/visitor?site={DEMO_SITE_KEY}", f"{ws}/ws/console"
+        self.visitors = [
+            FuzzSocket("visitor", visitor_url, base_url, None, self.stats) for _ in range(visitors)
+        ]
+        self.consoles = [
+            FuzzSocket("console", console_url, base_url, cookies[i % len(cookies)], self.stats)
+            for i in range(consoles)
+        ]
+        self._probe = itertools.count()
+
+    async def open(self) -> None:
+        for sock in [*self.visitors, *self.consoles]:
+            await sock.open()
+
+    async def round(self, visitor_frames: list[str], console_frames: list[str]) -> None:
+        """Spread one batch over the sockets, one share per socket, all in parallel."""
+        plays = []
+        for sockets, frames in ((self.visitors, visitor_frames), (self.consoles, console_frames)):
+            for i, sock in enumerate(sockets):
+                share = frames[i :: len(sockets)]
+                if share:
+                    plays.append(sock.play(share, f"probe-{next(self._probe)}"))
+        await asyncio.gather(*plays)

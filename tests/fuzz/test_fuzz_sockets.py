@@ -1,0 +1,83 @@
+"""Fuzz both socket protocols of a real server (PostgreSQL + Redis) with hypothesis.
+
+At least 100,000 hostile frames: the server must not crash, no socket may get stuck (each one
+answers a probe after its share of every batch), every error is a documented error frame, and
+no socket is closed for frames that are merely malformed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.request
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chat_server.demo_world import DEMO_LOGINS
+from tests.fuzz.frames import console_frames, visitor_frames
+from tests.fuzz.pool import FuzzPool
+from tests.support.clients import sign_in_cookie
+from tests.support.postgres_server import PostgresServer
+from tests.support.redis_server import RedisServer
+from tests.support.server_process import ServerProcess
+
+VISITOR_SOCKETS, CONSOLE_SOCKETS = 60, 16
+VISITOR_BATCH, CONSOLE_BATCH = 60, 20
+EXAMPLES = 1300  # x 80 frames = 104,000 frames, plus one probe per socket share
+MIN_FRAMES = 100_000
+
+
+def test_fuzz_both_socket_protocols(
+    tmp_path: Path, pg: PostgresServer, redis_srv: RedisServer
+) -> None:
+    server = ServerProcess(
+        tmp_path / "node",
+        database_url=pg.create_database("fuzz"),
+        broker_url=redis_srv.url,
+        ladder={"store_window": 2, "pool_window": 2, "capture_window": 2, "grace": 2},
+    )
+    server.start(timeout=60)
+    loop = asyncio.new_event_loop()
+    try:
+        cookies = [
+            loop.run_until_complete(sign_in_cookie(server.url, login.email))
+            for login in DEMO_LOGINS
+        ]
+        pool = FuzzPool(server.url, cookies, VISITOR_SOCKETS, CONSOLE_SOCKETS)
+        loop.run_until_complete(pool.open())
+        started = time.monotonic()
+
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(
+            st.lists(visitor_frames, min_size=VISITOR_BATCH, max_size=VISITOR_BATCH),
+            st.lists(console_frames, min_size=CONSOLE_BATCH, max_size=CONSOLE_BATCH),
+        )
+        def batch(visitor: list[str], console: list[str]) -> None:
+            loop.run_until_complete(pool.round(visitor, console))
+
+        batch()
+        elapsed = time.monotonic() - started
+        stats = pool.stats
+        assert server.process is not None and server.process.poll() is None, "server died"
+        with urllib.request.urlopen(server.url + "/healthz", timeout=5) as response:
+            assert response.status == 200
+        print(
+            f"\nfuzz: {stats.frames} frames (+{stats.probes} probes) over "
+            f"{VISITOR_SOCKETS} visitor and {CONSOLE_SOCKETS} console sockets in {elapsed:.0f} s; "
+            f"{stats.error_frames} error frames, {stats.other_frames} other frames, "
+            f"{stats.reconnects} reconnects; findings: {len(stats.findings)}"
+        )
+        for finding in stats.findings[:20]:
+            print("  finding:", finding)
+        assert stats.frames >= MIN_FRAMES
+        assert not stats.findings, stats.findings[:10]
+    finally:
+        loop.close()
+        server.stop()
