@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-
 import secrets
 from collections.abc import MutableMapping
 from datetime import datetime, timedelta

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-
 # Yielded by :meth:`Broker.messages` as ``(RESYNC_CHANNEL, "")`` after a backend outage:
 # anything published meanwhile was lost, so every local socket must resync from the database.
 RESYNC_CHANNEL = "\x00resync"

@@ -41,6 +41,9 @@ logger = logging.getLogger(__name__)
 _REDIS_ERRORS = (RedisError, OSError, TimeoutError)
 
 INITIAL_BACKOFF = 0.1
+# After a failed publish (the frame is lost for every node), the publisher announces on this
+# channel, once Redis takes it, that every node must resync its sockets from the database.
+RESYNC_BROADCAST = "dealer-chat:resync"
 MAX_BACKOFF = 2.0
 
 
@@ -84,7 +87,8 @@ class RedisBroker:
             socket_keepalive=True,
             retry=Retry(NoBackoff(), 0),
         )
-        self._channels: set[str] = set()
+        self._channels: set[str] = {RESYNC_BROADCAST}
+        self._resync_task: asyncio.Task[None] | None = None
         # Subscriptions sent but not yet confirmed by Redis, by channel.
         self._pending: dict[str, asyncio.Future[None]] = {}
         # The live pub/sub connection, or None while (re)connecting.
@@ -102,6 +106,9 @@ class RedisBroker:
                 # Wait for the pub/sub connection too, so the broker is fully up (and
                 # ping() is True) when the app starts serving.
                 await self._connected.wait()
+                # A node starting may replace one killed between a commit and its publish:
+                # those frames were never sent, so every node's sockets resync once.
+                await self._client.publish(RESYNC_BROADCAST, "")
         except _REDIS_ERRORS as exc:
             await self.aclose()
             raise BrokerUnavailable(f"cannot reach Redis at {redact(self._url)}: {exc!r}") from exc
@@ -123,6 +130,8 @@ class RedisBroker:
         if self._closed:
             return
         self._closed = True
+        if self._resync_task is not None:
+            await _cancel_and_wait(self._resync_task)
         if self._reader is not None:
             await _cancel_and_wait(self._reader)
         for future in self._pending.values():
@@ -142,7 +151,23 @@ class RedisBroker:
             async with asyncio.timeout(self._timeout * 1.5):
                 await self._client.publish(channel, message)
         except _REDIS_ERRORS as exc:
+            self._announce_resync()
             raise BrokerUnavailable(f"cannot publish to Redis: {exc!r}") from exc
+
+    def _announce_resync(self) -> None:
+        """Once Redis takes publishes again, tell every node that a frame was lost."""
+        if self._resync_task is None or self._resync_task.done():
+            self._resync_task = asyncio.create_task(self._broadcast_resync())
+
+    async def _broadcast_resync(self) -> None:
+        while not self._closed:
+            await asyncio.sleep(0.5)
+            try:
+                async with asyncio.timeout(self._timeout * 1.5):
+                    await self._client.publish(RESYNC_BROADCAST, "")
+                return
+            except _REDIS_ERRORS:
+                continue
 
     async def subscribe(self, channel: str) -> None:
         """Subscribe to ``channel`` and wait until Redis confirms it.
@@ -273,7 +298,9 @@ class RedisBroker:
             return
         kind = message["type"]
         channel = message["channel"]
-        if kind == "message":
+        if kind == "message" and channel == RESYNC_BROADCAST:
+            self._queue.put_nowait((RESYNC_CHANNEL, ""))
+        elif kind == "message":
             # Filter: an UNSUBSCRIBE may still be in flight, and unsubscribe() promises
             # that delivery stops when it returns.
             if channel in self._channels:

@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -18,7 +18,7 @@ from chat_server.chats.fanout import encode
 from chat_server.chats.frames import ack_frame, error_frame, message_frame, typing_frame
 from chat_server.chats.ladder_shell import advance
 from chat_server.chats.messages import ConversationClosed, messages_after
-from chat_server.chats.records import DealershipView, dealership_view
+from chat_server.chats.records import DealershipView, StoredMessage, dealership_view
 from chat_server.chats.shopper_presence import (
     shopper_arrived,
     shopper_departed,
@@ -44,6 +44,7 @@ from chat_server.widget_theme import opens_next
 log = logging.getLogger(__name__)
 
 HELLO_TIMEOUT_S = 15.0
+FIRST_MESSAGE_NS = uuid.UUID("6f2c1f7e-2b0e-4d47-9a51-0d1c7e1a5a06")
 
 
 async def find_dealership(rt: Runtime, site_key: str | None) -> DealershipView | None:
@@ -183,7 +184,15 @@ class VisitorSession:
                 await self._forget_conversation()
         # No open conversation: this message starts one. Join its channel before it exists
         # so the status and ring frames that the start publishes reach this socket too.
-        conversation_id = uuid.uuid4().hex
+        # The id follows from (visitor, client_id): a resend of the first message that races
+        # its original (the socket dropped before the ack, the retry reached another node
+        # before the original committed) hits the same primary key instead of starting a
+        # second conversation with the same message.
+        conversation_id = (
+            uuid.uuid5(FIRST_MESSAGE_NS, f"{self._visitor()}:{request.client_id}").hex
+            if request.client_id
+            else uuid.uuid4().hex
+        )
         await self._attach(conversation_id)
         try:
             message = await start_conversation(
@@ -196,11 +205,29 @@ class VisitorSession:
                 body=request.body,
                 client_id=request.client_id,
             )
+        except IntegrityError:
+            # Already stored by the original: answer with the stored message (idempotent).
+            message = await self._post_existing(conversation_id, request)
         except (SQLAlchemyError, OSError):
             # Nothing was stored: do not follow a conversation that does not exist.
             await self._forget_conversation()
             raise
         await self.conn.send(ack_frame(message))
+
+    async def _post_existing(self, conversation_id: str, request: SendMessage) -> StoredMessage:
+        try:
+            return await post_message(
+                self.rt,
+                conversation_id,
+                author_kind="visitor",
+                author_id=None,
+                author_name="",
+                body=request.body,
+                client_id=request.client_id,
+            )
+        except ConversationClosed:
+            await self._forget_conversation()
+            raise FrameError("closed", "this conversation has ended") from None
 
     async def _contact(self, contact: ContactDetails) -> None:
         if self.conversation_id is None:

@@ -40,10 +40,19 @@ def _frames(types: list[str]) -> st.SearchStrategy[str]:
         st.sampled_from(types) | st.text(max_size=8),
         st.dictionaries(st.sampled_from(FIELDS[:-1]), json_value, max_size=5),
     )
+    near_valid = st.builds(
+        lambda kind, client_id, body, conversation: json.dumps(
+            {"type": kind, "client_id": client_id, "body": body, "conversation": conversation}
+        ),
+        st.sampled_from(["message", "accept", "close", "typing", "note"]),
+        st.text(min_size=1, max_size=70),
+        st.text(max_size=30),
+        st.text(max_size=40),
+    )
     return st.one_of(
         objects,
         objects,
-        objects,
+        near_valid,
         json_value.map(json.dumps),  # valid JSON, often not an object
         st.text(max_size=40),  # not JSON at all
     )

@@ -122,6 +122,7 @@ class FuzzPool:
             for i in range(consoles)
         ]
         self._probe = itertools.count()
+        self._turn = itertools.count()
 
     async def open(self) -> None:
         for sock in [*self.visitors, *self.consoles]:
@@ -130,9 +131,15 @@ class FuzzPool:
     async def round(self, visitor_frames: list[str], console_frames: list[str]) -> None:
         """Spread one batch over the sockets, one share per socket, all in parallel."""
         plays = []
+        turn = next(self._turn)
         for sockets, frames in ((self.visitors, visitor_frames), (self.consoles, console_frames)):
-            for i, sock in enumerate(sockets):
-                share = frames[i :: len(sockets)]
+            # A rotating fifth of the sockets per batch: several frames per probe, and the
+            # others refill their rate budget meanwhile.
+            size = max(1, len(sockets) // 5)
+            start = (turn * size) % len(sockets)
+            chosen = (sockets * 2)[start : start + size]
+            for i, sock in enumerate(chosen):
+                share = frames[i :: len(chosen)]
                 if share:
                     plays.append(sock.play(share, f"probe-{next(self._probe)}"))
         await asyncio.gather(*plays)

@@ -121,6 +121,8 @@ class Shopper:
                 self._on_frame({**message, "type": "message"})
         elif kind == "message":
             conv = frame["conversation"]
+            # Like the widget: the first frame of a new chat tells us its id (the ack may be lost).
+            self.conversation = self.conversation or conv
             self.seqs.setdefault(conv, []).append(frame["seq"])
             self.bodies[(conv, frame["seq"])] = frame["body"]
         elif kind == "status":
