@@ -40,3 +40,12 @@ async def test_migrating_an_old_database_keeps_its_data(database_url: str) -> No
 
         names = list(await session.scalars(select(Dealership.name)))
     assert names == ["Old Motors"]
+
+
+def test_the_history_has_one_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from chat_server.store.migrate import alembic_config
+
+    heads = ScriptDirectory.from_config(alembic_config("sqlite+aiosqlite:///unused")).get_heads()
+    assert len(heads) == 1, f"parallel migration branches need a merge revision: {heads}"
