@@ -10,18 +10,8 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import BACKEND
-
 REPO = Path(__file__).resolve().parents[2]
 TARGETS = ("b0", "p1", "dc-sqlite", "dc-pg")
-
-pytestmark = pytest.mark.skipif(
-    BACKEND != "embedded",
-    reason="bench/run starts its own PostgreSQL and Redis: running it once is enough",
-)
-
 
 def test_tiny_bench_writes_report_and_json(tmp_path: Path) -> None:
     markdown, raw = tmp_path / "benchmarks.md", tmp_path / "latest.json"

@@ -17,7 +17,14 @@ def deselect_outside_pg_redis(
     config: pytest.Config, items: list[pytest.Item], directory: Path, what: str
 ) -> None:
     """Deselect the tests under ``directory`` unless ``DEALER_CHAT_TEST_BACKEND=pg-redis``."""
-    if os.environ.get("DEALER_CHAT_TEST_BACKEND", "embedded") == "pg-redis":
+    deselect_outside(config, items, directory, what, "pg-redis")
+
+
+def deselect_outside(
+    config: pytest.Config, items: list[pytest.Item], directory: Path, what: str, backend: str
+) -> None:
+    """Deselect the tests under ``directory`` unless the suite runs on ``backend``."""
+    if os.environ.get("DEALER_CHAT_TEST_BACKEND", "embedded") == backend:
         return
     mine = [item for item in items if directory in Path(str(item.path)).parents]
     if not mine:
@@ -26,8 +33,8 @@ def deselect_outside_pg_redis(
     config.hook.pytest_deselected(items=mine)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     message = (
-        f"{what}: {len(mine)} test(s) deselected in the embedded pass; they run in the "
-        "pg-redis pass (DEALER_CHAT_TEST_BACKEND=pg-redis)"
+        f"{what}: {len(mine)} test(s) deselected in this pass; they run in the "
+        f"{backend} pass (DEALER_CHAT_TEST_BACKEND={backend})"
     )
     if reporter is not None:
         reporter.write_line(message)
