@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chat_server.chats.access import OperatorView, answering_tier, operator_view
@@ -39,9 +38,9 @@ from chat_server.store.models import (
     Dealership,
     Operator,
     RingRecord,
-    Visitor,
 )
 from chat_server.transport.connection import CLOSE_POLICY, Connection
+from chat_server.transport.contact_saving import save_contact
 from chat_server.transport.protocol import (
     AddNote,
     ConsoleContact,
@@ -219,20 +218,7 @@ class ConsoleSession:
         if conversation.owner_id != self.operator.id:
             raise FrameError("not_allowed", "accept the conversation first")
         contact = request.details
-        details = {
-            "name": contact.name,
-            "phone": contact.phone,
-            "email": contact.email,
-            "preferred_time": contact.preferred_time,
-            "consent": contact.consent,
-        }
-
-        async def save(session: AsyncSession, row: Conversation) -> None:
-            row.contact = details
-            visitor = await session.get_one(Visitor, row.visitor_id)
-            visitor.name = contact.name or visitor.name
-            visitor.email = contact.email or visitor.email
-            visitor.phone = contact.phone or visitor.phone
+        save = save_contact(contact)
 
         try:
             await advance(self.rt, conversation.id, lambda now, _r: ContactGiven(now), mutate=save)

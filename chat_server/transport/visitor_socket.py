@@ -29,6 +29,7 @@ from chat_server.ladder.types import ContactGiven, IllegalTransition
 from chat_server.runtime import Runtime
 from chat_server.store.models import Conversation, Dealership, Operator, Visitor
 from chat_server.transport.connection import CLOSE_POLICY, Connection
+from chat_server.transport.contact_saving import save_contact
 from chat_server.transport.protocol import (
     ContactDetails,
     Context,
@@ -232,22 +233,7 @@ class VisitorSession:
     async def _contact(self, contact: ContactDetails) -> None:
         if self.conversation_id is None:
             raise FrameError("no_conversation", "send a message first")
-        details = {
-            "name": contact.name,
-            "phone": contact.phone,
-            "email": contact.email,
-            "preferred_time": contact.preferred_time,
-            "consent": contact.consent,
-            "honeypot": contact.honeypot,
-            "trade_in": contact.trade_in,
-        }
-
-        async def save(session: AsyncSession, conversation: Conversation) -> None:
-            conversation.contact = details
-            visitor = await session.get_one(Visitor, conversation.visitor_id)
-            visitor.name = contact.name or visitor.name
-            visitor.email = contact.email or visitor.email
-            visitor.phone = contact.phone or visitor.phone
+        save = save_contact(contact)
 
         await self._step(lambda now, _r: ContactGiven(now), mutate=save)
         await self.conn.send({"type": "contact_saved", "conversation": self.conversation_id})
