@@ -27,8 +27,13 @@ def encode(frame: dict[str, Any]) -> str:
 
 
 async def publish(rt: Runtime, pending: PendingFrames) -> None:
+    # A ring goes to every rung operator as the same frame object: encode it once.
+    encoded: dict[int, str] = {}
     for channel, frame in pending.frames:
+        text = encoded.get(id(frame))
+        if text is None:
+            text = encoded[id(frame)] = encode(frame)
         try:
-            await rt.hub.publish(channel, encode(frame))
+            await rt.hub.publish(channel, text)
         except Exception:  # a broker outage must not undo a committed step
             log.warning("publish to %s failed; clients resync from the database", channel)

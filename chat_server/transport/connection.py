@@ -33,6 +33,16 @@ RATE_PER_S = 20.0
 RATE_BURST = 40.0
 
 
+# Frames this layer must look inside (sequence cursors, typing echo, control hooks). Every
+# frame is encoded with "type" first and no spaces (chats/fanout.py::encode).
+INSPECTED_PREFIXES = (
+    '{"type":"message"',
+    '{"type":"typing"',
+    '{"type":"status"',
+    '{"type":"conversation',  # conversation and conversation_started
+)
+
+
 class TokenBucket:
     """Allows ``rate`` frames a second on average with bursts up to ``burst``."""
 
@@ -119,6 +129,11 @@ class Connection:
     # --- delivery -------------------------------------------------------------------
 
     async def deliver(self, raw: str) -> None:
+        if not raw.startswith(INSPECTED_PREFIXES):
+            # Rings, cancellations, presence...: passed on as they came. Parsing each ring
+            # again on every one of 50 consoles cost more than sending it.
+            await self.send_text(raw)
+            return
         frame = json.loads(raw)
         kind = frame.get("type")
         if kind == "message":
