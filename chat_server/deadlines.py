@@ -18,6 +18,7 @@ from types import TracebackType
 
 from sqlalchemy import and_, delete, or_, select, update
 
+from chat_server.background import stop_task
 from chat_server.clock import Clock
 from chat_server.store.database import Database
 from chat_server.store.models import Deadline
@@ -55,10 +56,7 @@ class DeadlineRunner:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
 
     def poke(self) -> None:
         """Check for due deadlines now rather than at the next poll."""

@@ -18,6 +18,7 @@ from types import TracebackType
 import httpx
 from sqlalchemy import and_, exists, or_, select, update
 
+from chat_server.background import stop_task
 from chat_server.chats.channels import operator_channel
 from chat_server.chats.fanout import PendingFrames, publish
 from chat_server.leads.backoff import RetryPolicy, next_attempt
@@ -57,10 +58,7 @@ class DeliveryWorker:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
         if self._http is not None:
             await self._http.aclose()
 
