@@ -268,7 +268,8 @@ def _on_transfer(
     if state.transfer_until is not None:
         raise IllegalTransition(state.phase, event, "a transfer is already waiting")
     wanted = event.to or (event.roster.store if event.roster.store_open else ())
-    targets = _fresh(wanted, (event.operator,))
+    # Someone who declined this chat is not offered it again, transfer or not.
+    targets = _fresh(wanted, (event.operator, *state.declined))
     if not targets:
         raise IllegalTransition(state.phase, event, "nobody is available to take it")
     until = event.at + _s(config.store_window_s)

@@ -202,7 +202,7 @@ def may_apply(state: LadderState, event: Event) -> bool:
             phase is Phase.CONNECTED
             and event.operator == state.owner
             and state.transfer_until is None
-            and any(o != state.owner for o in wanted)
+            and any(o != state.owner and o not in state.declined for o in wanted)
         )
     if isinstance(event, Close):
         return phase is Phase.CONNECTED
