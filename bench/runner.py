@@ -61,7 +61,8 @@ def scenario_budget_s(sizes: Sizes, name: str) -> float:
     """
     return {
         "t1": 60.0 + sum(sizes.idle) / 50,
-        "t2": 60.0 + sizes.step_s * len(sizes.rates) * 3,
+        # T2 sets up its chat pairs first: on a swamped server a thousand take about a minute.
+        "t2": 60.0 + sizes.conversations / 10 + sizes.step_s * len(sizes.rates) * 3,
         "t3": 90.0,
         "t4": 60.0 + sizes.storm / 50,
     }[name]

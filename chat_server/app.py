@@ -12,19 +12,25 @@ from starlette.routing import WebSocketRoute
 from starlette.templating import Jinja2Templates
 
 from chat_server.api.routes import api_routes
-from chat_server.broker import Hub, open_broker
+from chat_server.broker import Hub, open_broker, open_rate_limiter
+from chat_server.chats.append_batcher import AppendBatcher
+from chat_server.chats.channels import SHARED_PREFIXES
 from chat_server.chats.ladder_shell import advance
 from chat_server.chats.presence import PresenceHeartbeat
 from chat_server.clock import Clock, SystemClock
 from chat_server.deadlines import DeadlineRunner
 from chat_server.ladder.types import Tick
 from chat_server.leads.worker import DeliveryWorker
+from chat_server.limits.guard import Guard
 from chat_server.runtime import Runtime
+from chat_server.security_headers import SecurityHeaders
 from chat_server.settings import Settings
 from chat_server.store.database import open_database
 from chat_server.transport.console_socket import console_endpoint
+from chat_server.transport.fast_path import VisitorSocketFastPath
 from chat_server.transport.site_routes import WIDGET_DIR, site_routes
 from chat_server.transport.visitor_socket import visitor_endpoint
+from operator_console.cross_site import CrossSiteGuard
 from operator_console.routes import console_routes, console_templates
 
 
@@ -51,9 +57,19 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         async with (
             open_database(settings.database_url) as db,
             open_broker(settings.broker_url) as broker,
-            Hub(broker) as hub,
+            Hub(broker, shared=SHARED_PREFIXES) as hub,
+            AppendBatcher(db) as appends,
+            open_rate_limiter(settings.broker_url) as limiter,
         ):
-            rt = Runtime(settings=settings, db=db, broker=broker, hub=hub, clock=clock)
+            rt = Runtime(
+                settings=settings,
+                db=db,
+                broker=broker,
+                hub=hub,
+                clock=clock,
+                appends=appends,
+                guard=Guard(settings, limiter),
+            )
             app.state.runtime = rt
             async with DeadlineRunner(
                 db,
@@ -73,6 +89,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             WebSocketRoute("/ws/console", console_endpoint),
         ],
         middleware=[
+            # Idle shopper sockets skip the HTTP layers below (transport/fast_path.py).
+            Middleware(VisitorSocketFastPath),
+            # Outermost first: every response (a refusal too) carries the security headers.
+            Middleware(SecurityHeaders),
+            Middleware(CrossSiteGuard),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.secret_key,

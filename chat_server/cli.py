@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import resource
 import sys
@@ -21,11 +22,14 @@ from chat_server.app import create_app
 from chat_server.demo_world import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SLUG, seed_demo
 from chat_server.ladder.hours import ALWAYS_OPEN
 from chat_server.leads.crm_admin import add_crm_commands, crm_action
+from chat_server.observability.logs import configure_logging
+from chat_server.observability.redact import safe_url
 from chat_server.settings import (
     Settings,
     SettingsError,
     delivery_env,
     demo_secret,
+    limit_env,
     load_settings,
     require_secret,
 )
@@ -33,6 +37,7 @@ from chat_server.store.database import open_database
 from chat_server.store.migrate import migrate
 from chat_server.store.models import Dealership, Operator, Pool
 from chat_server.transport.protocol import MAX_FRAME_BYTES
+from chat_server.transport.ws_protocol import AbortableWebSocketProtocol
 
 
 def raise_open_file_limit() -> None:
@@ -49,13 +54,26 @@ def run_server(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         # The sans-I/O implementation without per-message deflate costs far less memory per
-        # idle socket than the default (which keeps a compressor per connection).
-        ws="websockets-sansio",
+        # idle socket than the default (which keeps a compressor per connection); ours adds
+        # an abort for peers that stop reading (transport/ws_protocol.py).
+        ws=AbortableWebSocketProtocol,
         ws_per_message_deflate=False,
         ws_max_size=MAX_FRAME_BYTES,
-        log_level=settings.log_level,
+        # Our own configuration (JSON or text, library floors); uvicorn applies it as given.
+        log_config=configure_logging(settings),
+        log_level=None,
         lifespan="on",
         proxy_headers=True,
+        # X-Forwarded-For is believed from these peers only (chat_server/limits/addresses.py).
+        forwarded_allow_ips=list(settings.trusted_proxies),
+    )
+    logging.getLogger("chat_server").info(
+        "node %s starting on %s:%s; database %s, broker %s",
+        settings.node_name,
+        settings.host,
+        settings.port,
+        safe_url(settings.database_url),
+        safe_url(settings.broker_url),
     )
     uvicorn.Server(config).run()
 
@@ -72,7 +90,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = load_settings(
-        delivery_env(),
+        {**delivery_env(), **limit_env()},
         database_url=args.database_url or f"sqlite+aiosqlite:///{data_dir / 'dealer-chat.sqlite3'}",
         broker_url=args.broker_url or "memory://",
         # Several demo nodes sharing one database must sign cookies with one key.
@@ -80,8 +98,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level=args.log_level,
+        # Text suits the demo's terminal; DEALER_CHAT_LOG_FORMAT=json asks for JSON lines.
+        log_format=args.log_format or os.environ.get("DEALER_CHAT_LOG_FORMAT") or "text",
         auto_away_s=args.auto_away,
     )
+    configure_logging(settings)  # before migrating, so every line has the chosen format
     migrate(settings.database_url)
     origins = [f"http://{args.host}:{args.port}", f"http://127.0.0.1:{args.port}"]
     origins.append(f"http://localhost:{args.port}")
@@ -286,6 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--database-url", help="use this database instead of the SQLite file")
     demo.add_argument("--broker-url", help="use this broker instead of memory://")
     demo.add_argument("--log-level", default="info")
+    demo.add_argument("--log-format", choices=["json", "text"], help="text unless set")
     demo.add_argument(
         "--auto-away", type=float, help="seconds after the last console closes to set away (30)"
     )

@@ -107,7 +107,7 @@ class DeadlineRunner:
         try:
             await self._handler(key)
         except Exception:
-            log.exception("deadline %s failed; retrying shortly", key)
+            log.exception("deadline %s failed; retrying shortly", key, extra=_ids(key))
             async with self._db.sessions() as session, session.begin():
                 await session.execute(
                     update(Deadline)
@@ -124,6 +124,12 @@ class DeadlineRunner:
             await session.execute(
                 delete(Deadline).where(Deadline.key == key, Deadline.lease_owner == self._node)
             )
+
+
+def _ids(key: str) -> dict[str, str]:
+    """Log context for a deadline: ``ladder:<id>`` keys belong to a conversation."""
+    kind, _, subject = key.partition(":")
+    return {"conversation": subject} if kind == "ladder" else {}
 
 
 def _lease_free(now: object) -> object:

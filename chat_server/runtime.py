@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from chat_server.broker import Broker, Hub
+from chat_server.chats.sites import SiteCache
 from chat_server.clock import Clock
+from chat_server.limits.guard import Guard
+from chat_server.observability.metrics import Metrics
 from chat_server.settings import Settings
 from chat_server.store.database import Database
+
+if TYPE_CHECKING:
+    from chat_server.chats.append_batcher import AppendBatcher
 
 
 @dataclass
@@ -61,4 +68,11 @@ class Runtime:
     broker: Broker
     hub: Hub
     clock: Clock
+    appends: AppendBatcher  # group commit of chat messages
     sockets: LocalSockets = field(default_factory=LocalSockets)
+    # Dealerships by site key for the visitor handshake, for a few seconds (chats/sites.py).
+    sites: SiteCache = field(default_factory=SiteCache)
+    # Per app, in a registry of its own: several apps in one process never collide.
+    metrics: Metrics = field(default_factory=Metrics.create)
+    # Abuse limits; the app's lifespan passes one counting where the broker is.
+    guard: Guard = field(default_factory=Guard.in_memory)

@@ -6,7 +6,9 @@ fails at start with a ``SettingsError`` that says which variable to fix and how.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -17,6 +19,14 @@ PREFIX = "DEALER_CHAT_"
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``count`` per ``window_s`` seconds; written ``60/min``, ``30/hour`` or ``5/10s``."""
+
+    count: int
+    window_s: float
 
 
 @dataclass(frozen=True)
@@ -37,7 +47,10 @@ class Settings:
     # above the presence heartbeat (10 s) when several nodes serve consoles.
     auto_away_s: float = 30.0
     log_level: str = "info"
-    # CRM delivery (chat_server/leads/): with no SMTP host, lead e-mail is only logged.
+    # json: one object per line for log shippers (serve); text for a terminal (the demo's default).
+    log_format: str = "json"
+    # CRM delivery (chat_server/leads/): with no SMTP host, lead e-mail is not sent (the log
+    # says so, without the lead's content; the lead is in the console).
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_tls: str = "starttls"  # starttls, tls (implicit), none
@@ -50,6 +63,21 @@ class Settings:
     delivery_give_up_s: float = 86400.0
     delivery_poll_s: float = 0.5
     lead_alert_after_s: float = 1800.0
+    # Abuse limits (chat_server/limits/, docs/operations.md); None switches one off. Message
+    # and conversation limits hold across nodes (counted where the broker is).
+    limit_visitor_messages: Rate | None = Rate(60, 60.0)
+    limit_address_messages: Rate | None = Rate(300, 60.0)
+    limit_site_messages: Rate | None = Rate(6000, 60.0)
+    limit_address_conversations: Rate | None = Rate(30, 3600.0)
+    limit_address_connects: Rate | None = Rate(120, 60.0)
+    # Concurrent sockets on this node: per client address, and in total (0 = derived from
+    # the open-files limit, and never above it).
+    limit_sockets_per_address: int = 200
+    limit_sockets: int = 0
+    # Client addresses the per-address limits do not apply to (IPs or networks).
+    limit_exempt: tuple[str, ...] = ("127.0.0.0/8", "::1")
+    # Peers whose X-Forwarded-For / X-Real-IP name the client (uvicorn's forwarded_allow_ips).
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -128,7 +156,10 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         values["auto_away_s"] = float(_int("AUTO_AWAY", raw, 0, 86400))
     if (raw := get("LOG_LEVEL")) is not None:
         values["log_level"] = raw.lower()
+    if (raw := get("LOG_FORMAT")) is not None:
+        values["log_format"] = raw.lower()
     values.update(_delivery_values(get))
+    values.update(_limit_values(get))
     values.update({k: v for k, v in overrides.items() if v is not None})
 
     settings = Settings(**values)  # type: ignore[arg-type]
@@ -140,6 +171,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
     )
     if settings.log_level not in {"debug", "info", "warning", "error"}:
         raise SettingsError(f"{PREFIX}LOG_LEVEL must be debug, info, warning or error")
+    if settings.log_format not in {"json", "text"}:
+        raise SettingsError(f"{PREFIX}LOG_FORMAT must be json or text, got {settings.log_format!r}")
     return settings
 
 
@@ -179,6 +212,79 @@ def _delivery_values(get: Callable[[str], str | None]) -> dict[str, object]:
         if (raw := get(name)) is not None:
             values[field] = _seconds(name, raw)
     return values
+
+
+LIMIT_RATES = {
+    "LIMIT_VISITOR_MESSAGES": "limit_visitor_messages",
+    "LIMIT_ADDRESS_MESSAGES": "limit_address_messages",
+    "LIMIT_SITE_MESSAGES": "limit_site_messages",
+    "LIMIT_ADDRESS_CONVERSATIONS": "limit_address_conversations",
+    "LIMIT_ADDRESS_CONNECTS": "limit_address_connects",
+}
+RATE_UNITS = {
+    **dict.fromkeys(("s", "sec", "second"), 1.0),
+    **dict.fromkeys(("m", "min", "minute"), 60.0),
+    **dict.fromkeys(("h", "hour"), 3600.0),
+}
+RATE_FORMAT = re.compile(r"^(\d+)\s*/\s*(\d*\.?\d*)\s*([a-z]+)$")
+
+
+def parse_rate(name: str, raw: str) -> Rate | None:
+    """``60/min``, ``30/hour``, ``5/10s`` (or ``off``, ``0``) from ``DEALER_CHAT_{name}``."""
+    text = raw.strip().lower()
+    if text in {"off", "0", "none", ""}:
+        return None
+    match = RATE_FORMAT.match(text)
+    unit = RATE_UNITS.get(match.group(3)) if match else None
+    if match is None or unit is None:
+        raise SettingsError(
+            f"{PREFIX}{name} must look like 60/min, 30/hour or 5/10s (or off), got {raw!r}"
+        )
+    count, window_s = int(match.group(1)), float(match.group(2) or 1) * unit
+    if not 1 <= count <= 10_000_000 or not 0.1 <= window_s <= 86400:
+        raise SettingsError(
+            f"{PREFIX}{name} must allow 1 to 10000000 per 0.1 s to 1 day, got {raw!r}"
+        )
+    return Rate(count, window_s)
+
+
+def _networks(name: str, raw: str, *, allow_star: bool = False) -> tuple[str, ...]:
+    items = tuple(item.strip() for item in raw.split(",") if item.strip())
+    for item in items:
+        if allow_star and item == "*":
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"{PREFIX}{name} must be a comma-separated list of IP addresses or networks "
+                f"(e.g. 10.0.0.0/8,::1), got {item!r}"
+            ) from None
+    return items
+
+
+def _limit_values(get: Callable[[str], str | None]) -> dict[str, object]:
+    """Abuse limits (``DEALER_CHAT_LIMIT_*``) and ``DEALER_CHAT_TRUSTED_PROXIES``."""
+    values: dict[str, object] = {}
+    for name, field in LIMIT_RATES.items():
+        if (raw := get(name)) is not None:
+            values[field] = parse_rate(name, raw)
+    if (raw := get("LIMIT_SOCKETS_PER_ADDRESS")) is not None:
+        values["limit_sockets_per_address"] = _int("LIMIT_SOCKETS_PER_ADDRESS", raw, 0, 10**6)
+    if (raw := get("LIMIT_SOCKETS")) is not None:
+        values["limit_sockets"] = _int("LIMIT_SOCKETS", raw, 0, 10**7)
+    if (raw := get("LIMIT_EXEMPT")) is not None:
+        values["limit_exempt"] = _networks("LIMIT_EXEMPT", raw)
+    if (raw := get("TRUSTED_PROXIES")) is not None:
+        values["trusted_proxies"] = _networks("TRUSTED_PROXIES", raw, allow_star=True)
+    return values
+
+
+def limit_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Only the abuse-limit and proxy variables of ``env`` (the demo honours these too)."""
+    env = os.environ if env is None else env
+    prefixes = (PREFIX + "LIMIT_", PREFIX + "TRUSTED_PROXIES")
+    return {k: v for k, v in env.items() if k.startswith(prefixes)}
 
 
 def delivery_env(env: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -108,6 +108,21 @@ def sign_out(session: Session) -> None:
     session.clear()
 
 
+async def end_sessions(rt: Runtime, operator_id: int) -> None:
+    """End every session of this operator, on every device, by bumping the session epoch.
+
+    The session is a signed cookie, so clearing it only forgets it in this browser: a copy
+    (stolen, or left on a shared computer) would stay valid until it expires. The epoch lives
+    in the database, so a copied cookie with the old epoch is refused everywhere at once.
+    """
+    async with rt.db.sessions() as session, session.begin():
+        await session.execute(
+            update(Operator)
+            .where(Operator.id == operator_id)
+            .values(session_epoch=Operator.session_epoch + 1)
+        )
+
+
 async def current_operator(rt: Runtime, session: Session) -> OperatorView | None:
     """The signed-in operator, or None; a bumped session epoch invalidates old cookies."""
     operator_id = session.get("operator")

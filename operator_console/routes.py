@@ -21,6 +21,7 @@ from operator_console.auth import (
     csrf_ok,
     csrf_token,
     current_operator,
+    end_sessions,
     sign_in,
     sign_out,
 )
@@ -91,6 +92,9 @@ async def sign_out_page(request: Request) -> Response:
     form = await request.form()
     if not csrf_ok(request.session, form.get("csrf_token")):
         return Response("Invalid or missing CSRF token.", status_code=403)
+    operator = await current_operator(_runtime(request), request.session)
+    if operator is not None:
+        await end_sessions(_runtime(request), operator.id)  # copies of this cookie die too
     sign_out(request.session)
     return _to_sign_in()
 

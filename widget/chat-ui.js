@@ -343,8 +343,19 @@
     boot.emit('contact_submitted', { conversation });
   }
 
+  let rateTimer = 0;
   function onError(f) {
     const code = f.code || 'error';
+    if (code === 'rate_limited') { // not stored: send the queue again once the wait is over
+      const wait = Math.min(3600, Math.max(1, Number(f.retry_after) || 5));
+      clearTimeout(rateTimer); // one resend for however many refusals
+      rateTimer = setTimeout(() => {
+        if (!welcomed) return;
+        for (const [client_id, p] of pending) send({ type: 'message', client_id, body: p.body });
+      }, wait * 1000 + Math.random() * 1000);
+      flash(w().retrying);
+      return;
+    }
     if (code === 'unavailable') { // nothing was stored: try the queue again shortly
       setTimeout(() => {
         if (!welcomed) return;

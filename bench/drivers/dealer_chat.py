@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
+from websockets.exceptions import ConnectionClosed
 
 from bench.drivers.base import CHAT, RING, Driver
 from bench.peer import Decoded, Dialer, Peer
@@ -27,6 +28,8 @@ from chat_server.ladder.hours import ALWAYS_OPEN
 
 PAGE = {"url": "/inventory/rav4", "title": "2024 Toyota RAV4", "referrer": ""}
 VEHICLE = {"vin": "2T3P1RFV8RC123456", "year": 2024, "make": "Toyota", "model": "RAV4"}
+START_ATTEMPTS = 5
+START_WAIT_S = 30.0
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -64,14 +67,24 @@ class DealerChatDriver(Driver):
         self.origin = base_url
         self.client_ids = itertools.count()
 
-    async def _visitor(self, token: str | None) -> Peer:
-        peer = await self.dialer.open(
-            f"{self.ws_url}/ws/visitor?site={DEMO_SITE_KEY}", decode, origin=self.origin
-        )
-        welcome = peer.want("welcome")
-        await peer.send(hello(token))
-        peer.state["token"] = (await welcome)["visitor"]
-        return peer
+    async def _visitor(self, token: str | None, attempts: int = 1) -> Peer:
+        # A swamped server may close a socket whose hello it could not store (its database
+        # pool timed out); the widget reconnects, and T2's set-up does too (``attempts``).
+        for attempt in range(attempts):
+            peer = await self.dialer.open(
+                f"{self.ws_url}/ws/visitor?site={DEMO_SITE_KEY}", decode, origin=self.origin
+            )
+            welcome = peer.want("welcome")
+            try:
+                await peer.send(hello(token))
+                peer.state["token"] = (await asyncio.wait_for(welcome, START_WAIT_S))["visitor"]
+                return peer
+            except (ConnectionError, ConnectionClosed, TimeoutError):
+                await peer.close()
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(0.5 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     async def visitor(self, room: str) -> Peer:
         return await self._visitor(None)
@@ -80,12 +93,28 @@ class DealerChatDriver(Driver):
         return await self._visitor(peer.state["token"])
 
     async def chat_pair(self, room: str) -> tuple[Peer, Peer]:
-        tab_a = await self._visitor(None)
-        tab_b = await self._visitor(tab_a.state["token"])
+        tab_a = await self._visitor(None, START_ATTEMPTS)
+        tab_b = await self._visitor(tab_a.state["token"], START_ATTEMPTS)
         followed = tab_b.want("conversation_started")
-        acked = tab_a.want("ack")
-        await tab_a.send(message(f"start-{next(self.client_ids)}", f"Hi, is {room} available?"))
-        await asyncio.gather(acked, followed)
+        client_id = f"start-{next(self.client_ids)}"
+        # A server swamped by a thousand chats starting at once answers some with
+        # ``error`` (code ``unavailable``: its database pool timed out) instead of ``ack``.
+        # The widget then sends the message again with the same client id; so does this.
+        for attempt in range(START_ATTEMPTS):
+            acked, refused = tab_a.want("ack"), tab_a.want("error")
+            await tab_a.send(message(client_id, f"Hi, is {room} available?"))
+            done, _ = await asyncio.wait(
+                {acked, refused}, timeout=START_WAIT_S, return_when=asyncio.FIRST_COMPLETED
+            )
+            if acked in done:
+                acked.result()
+                break
+            if refused in done and refused.result().get("code") != "unavailable":
+                raise RuntimeError(f"the first message was refused: {refused.result()}")
+            await asyncio.sleep(0.5 * (attempt + 1))
+        else:
+            raise TimeoutError(f"no ack for the first message of {room}")
+        await asyncio.wait_for(followed, START_WAIT_S)
         return tab_a, tab_b
 
     def chat_text(self, sender: Peer, body: str, seq: int) -> str:

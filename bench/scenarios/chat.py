@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
@@ -55,8 +56,12 @@ async def run_chat(
     step_s: float,
     drain_s: float,
     server_cpu: Callable[[], float] | None = None,
+    around_step: Callable[[int], AbstractContextManager[Any]] | None = None,
 ) -> dict[str, Any]:
-    """Set up the pairs, run every rate; ``server_cpu`` reads the server's CPU seconds."""
+    """Set up the pairs, run every rate; ``server_cpu`` reads the server's CPU seconds.
+
+    ``around_step(index)`` wraps the sending of one step (e.g. a profiler for one rate only).
+    """
     pairs, errors = await many(conversations, lambda n: driver.chat_pair(f"conv{n}"))
     if not pairs:
         return {"conversations": 0, "steps": [], "errors": errors[:5]}
@@ -83,7 +88,8 @@ async def run_chat(
     for index, rate in enumerate(rates):
         step = steps[index] = Step(rate)
         cpu_before = server_cpu() if server_cpu else 0.0
-        elapsed_s = await _send_at(driver, pairs, step, index, step_s)
+        with around_step(index) if around_step else contextlib.nullcontext():
+            elapsed_s = await _send_at(driver, pairs, step, index, step_s)
         cpu = (server_cpu() - cpu_before) / elapsed_s if server_cpu and elapsed_s > 0 else None
         if step.received < step.sent:
             step.all_in.clear()

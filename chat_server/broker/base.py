@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-# Yielded by :meth:`Broker.messages` as ``(RESYNC_CHANNEL, "")`` after a backend outage:
-# anything published meanwhile was lost, so every local socket must resync from the database.
+# Yielded by :meth:`Broker.messages` when published frames were lost, so sockets must resync
+# from the database: ``(RESYNC_CHANNEL, "")`` means every local socket (after a backend
+# outage, anything published meanwhile is gone); otherwise the message names the channels
+# that lost a frame, one a line, and only the sockets on those channels resync.
 RESYNC_CHANNEL = "\x00resync"
 
 
@@ -37,7 +39,10 @@ class Broker(Protocol):
     async def publish(self, channel: str, message: str) -> None:
         """Send ``message`` to every node subscribed to ``channel`` (this one included).
 
-        Raises :class:`BrokerUnavailable` when the backend is unreachable.
+        Raises :class:`BrokerUnavailable` when the message was not sent (the backend is
+        unreachable); the broker then yields a resync for ``channel`` once it can. A backend
+        that is only slow to confirm may make this return with the message still queued: it
+        is then sent late, in order.
         """
         ...
 

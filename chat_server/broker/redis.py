@@ -1,13 +1,21 @@
 """``redis://``: the broker for several server processes, on Redis pub/sub.
 
-Each broker (one per node) holds two things: a normal client, used to publish and ping,
-and one pub/sub connection, read by a background task that feeds :meth:`messages`.
+Each broker (one per node) holds three things: a normal client, used to ping and to announce
+resyncs; a :class:`~chat_server.broker.redis_publisher.RedisPublisher`, which sends every
+publish of the node as pipelined batches on one connection; and one pub/sub connection, read
+by a background task that feeds :meth:`messages`.
 
 Failure behaviour, by design:
 
 * Every socket operation has a timeout (2 s by default), so :meth:`RedisBroker.publish`
   raises :class:`~chat_server.broker.base.BrokerUnavailable` within about that long when
-  Redis is down instead of hanging.
+  Redis is down instead of hanging. A publish that is merely slow to be confirmed (an
+  overloaded node) returns after ~3 s with its frame still queued: late, not lost.
+* A frame the publisher drops (its batch failed or timed out, or the queue stayed full) was
+  stored in the database but reached no node. Once Redis takes publishes again the broker
+  announces, on ``dealer-chat:resync``, the channels of the dropped frames only: every node
+  resyncs the sockets on those channels, and no other. (A Redis outage also breaks every
+  node's pub/sub connection, and each node resyncs all its own sockets on reconnecting.)
 * When the pub/sub connection drops, :meth:`RedisBroker.messages` does not end: the reader
   reconnects with backoff (0.1 s doubling to 2 s) and re-subscribes every channel.
 * Redis pub/sub is fire-and-forget, so messages published while this node's pub/sub
@@ -34,6 +42,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from chat_server.broker.base import RESYNC_CHANNEL, BrokerUnavailable
+from chat_server.broker.redis_publisher import RedisPublisher
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +50,9 @@ logger = logging.getLogger(__name__)
 _REDIS_ERRORS = (RedisError, OSError, TimeoutError)
 
 INITIAL_BACKOFF = 0.1
-# After a failed publish (the frame is lost for every node), the publisher announces on this
-# channel, once Redis takes it, that every node must resync its sockets from the database.
+# After a dropped publish (the frame is lost for every node), the broker announces on this
+# channel, once Redis takes it, which channels' sockets must resync from the database (one
+# name a line; an empty message means every socket, as sent by a node starting).
 RESYNC_BROADCAST = "dealer-chat:resync"
 MAX_BACKOFF = 2.0
 
@@ -77,6 +87,20 @@ class RedisBroker:
             socket_connect_timeout=timeout,
             retry=Retry(NoBackoff(), 1),
         )
+        # The publisher's own client: only its drain task uses it, so it holds one connection.
+        self._publisher = RedisPublisher(
+            Redis.from_url(
+                url,
+                decode_responses=True,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+                retry=Retry(NoBackoff(), 1),
+            ),
+            timeout=timeout * 1.5,
+            on_lost=self._frames_lost,
+        )
+        # Channels whose frames the publisher dropped, not yet announced.
+        self._lost: set[str] = set()
         # The reader owns reconnection (with backoff and a fresh PubSub); redis-py's own
         # retry would reconnect behind its back, so it is disabled here.
         self._subscriber: Redis = Redis.from_url(
@@ -100,6 +124,7 @@ class RedisBroker:
 
     async def __aenter__(self) -> RedisBroker:
         self._reader = asyncio.create_task(self._read_forever(), name="redis-broker-reader")
+        self._publisher.start()
         try:
             async with asyncio.timeout(self._timeout * 1.5):
                 await self._client.ping()
@@ -134,6 +159,7 @@ class RedisBroker:
             await _cancel_and_wait(self._resync_task)
         if self._reader is not None:
             await _cancel_and_wait(self._reader)
+        await self._publisher.aclose()
         for future in self._pending.values():
             if not future.done():
                 future.set_exception(BrokerUnavailable("Redis broker is closed"))
@@ -143,31 +169,35 @@ class RedisBroker:
         self._queue.put_nowait(None)
 
     async def publish(self, channel: str, message: str) -> None:
-        """Publish on ``channel``; raise ``BrokerUnavailable`` within ~3 s if Redis is down."""
-        self._check_open()
-        try:
-            # A hard cap on top of the socket timeouts: connect + one retry could
-            # otherwise add up to twice the timeout against a black-holed host.
-            async with asyncio.timeout(self._timeout * 1.5):
-                await self._client.publish(channel, message)
-        except _REDIS_ERRORS as exc:
-            self._announce_resync()
-            raise BrokerUnavailable(f"cannot publish to Redis: {exc!r}") from exc
+        """Publish on ``channel`` through the node's pipelined publisher.
 
-    def _announce_resync(self) -> None:
-        """Once Redis takes publishes again, tell every node that a frame was lost."""
+        Returns once Redis took the frame, or after ~3 s with the frame still queued (sent
+        late, in order). Raises ``BrokerUnavailable`` when the frame was dropped, e.g. Redis
+        is down; its channel is then resynced on every node once Redis is back.
+        """
+        self._check_open()
+        await self._publisher.publish(channel, message)
+
+    def _frames_lost(self, channels: set[str]) -> None:
+        """Once Redis takes publishes again, tell every node which channels lost a frame."""
+        if self._closed:
+            return
+        self._lost |= channels
         if self._resync_task is None or self._resync_task.done():
             self._resync_task = asyncio.create_task(self._broadcast_resync())
 
     async def _broadcast_resync(self) -> None:
-        while not self._closed:
+        # Losses while an announcement is in flight are taken by the next round.
+        while self._lost and not self._closed:
             await asyncio.sleep(0.5)
+            channels, self._lost = self._lost, set()
             try:
+                # Its own connection, not the publisher's queue: the announcement must not
+                # wait behind (or be dropped with) the backlog that caused it.
                 async with asyncio.timeout(self._timeout * 1.5):
-                    await self._client.publish(RESYNC_BROADCAST, "")
-                return
+                    await self._client.publish(RESYNC_BROADCAST, "\n".join(sorted(channels)))
             except _REDIS_ERRORS:
-                continue
+                self._lost |= channels
 
     async def subscribe(self, channel: str) -> None:
         """Subscribe to ``channel`` and wait until Redis confirms it.
@@ -299,7 +329,7 @@ class RedisBroker:
         kind = message["type"]
         channel = message["channel"]
         if kind == "message" and channel == RESYNC_BROADCAST:
-            self._queue.put_nowait((RESYNC_CHANNEL, ""))
+            self._queue.put_nowait((RESYNC_CHANNEL, message["data"]))
         elif kind == "message":
             # Filter: an UNSUBSCRIBE may still be in flight, and unsubscribe() promises
             # that delivery stops when it returns.

@@ -13,6 +13,16 @@ def operator_channel(operator_id: int) -> str:
     return f"op:{operator_id}"
 
 
-def visitor_channel(visitor_id: int) -> str:
-    """Tells every tab of one shopper that a new conversation started."""
-    return f"visitor:{visitor_id}"
+# Shoppers' channels are many and nearly silent: the hub carries them all over one broker
+# channel (``Hub(broker, shared=SHARED_PREFIXES)``), so joining one costs no broker round trip.
+VISITOR_PREFIX = "visitor:"
+SHARED_PREFIXES = (VISITOR_PREFIX,)
+
+
+def visitor_channel(visitor_key: str) -> str:
+    """Tells every tab of one shopper that a new conversation started.
+
+    Keyed by the shopper's token (``chats.visitors.visitor_key``), not their row: a tab
+    listens before the shopper has a row, which is only written by their first message.
+    """
+    return f"{VISITOR_PREFIX}{visitor_key}"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from chat_server.chats.append_batch import AppendRequest
 from chat_server.chats.channels import conversation_channel, visitor_channel
 from chat_server.chats.fanout import PendingFrames, publish
 from chat_server.chats.frames import message_frame
@@ -18,6 +20,8 @@ from chat_server.ladder.types import Start
 from chat_server.runtime import Runtime
 from chat_server.store.models import Conversation
 
+log = logging.getLogger(__name__)
+
 HUMAN_KINDS = ("staff", "receptionist")
 
 
@@ -27,6 +31,7 @@ async def start_conversation(
     *,
     conversation_id: str,
     visitor_id: int,
+    visitor_key: str,
     page: dict[str, Any],
     vehicle: dict[str, Any] | None,
     body: str,
@@ -61,6 +66,7 @@ async def start_conversation(
             body=body,
             client_id=client_id,
             at=now,
+            tally=pending.tally,
         )
         conversation.last_seq = message.seq
         roster = await build_roster(
@@ -85,12 +91,18 @@ async def start_conversation(
     pending.frames.insert(
         0,
         (
-            visitor_channel(visitor_id),
+            visitor_channel(visitor_key),
             {"type": "conversation_started", "conversation": conversation.id},
         ),
     )
     pending.frames.insert(1, (conversation_channel(conversation.id), message_frame(message)))
     await publish(rt, pending)
+    log.info(
+        "conversation %s started -> %s",
+        conversation.id,
+        result.state.phase.value,
+        extra={"conversation": conversation.id, "dealership": dealership.id},
+    )
     return message
 
 
@@ -109,27 +121,31 @@ async def post_message(
     Raises ``ConversationClosed`` when the conversation has ended and ``LookupError`` when
     it does not exist.
     """
+    request = AppendRequest(
+        conversation_id=conversation_id,
+        author_kind=author_kind,
+        author_id=author_id,
+        author_name=author_name,
+        body=body,
+        client_id=client_id,
+        at=rt.clock.now(),
+        first_human_reply=author_kind in HUMAN_KINDS,
+    )
     for attempt in range(2):
         try:
-            async with rt.db.sessions() as session, session.begin():
-                message, created = await append_message(
-                    session,
-                    conversation_id,
-                    author_kind=author_kind,
-                    author_id=author_id,
-                    author_name=author_name,
-                    body=body,
-                    client_id=client_id,
-                    at=rt.clock.now(),
-                    first_human_reply=author_kind in HUMAN_KINDS,
-                )
+            # Group commit: this shares one transaction with other sockets' messages.
+            appended = await rt.appends.append(request)
             break
         except IntegrityError:
             # Two sockets sent the same client id at once: the other insert won; read it back.
             if attempt:
                 raise
+    message, created = appended.message, appended.created
+    pending = PendingFrames()
     if created:
-        pending = PendingFrames()
+        pending.tally.messages_stored += 1
+        if appended.first_human_wait_s is not None:
+            pending.tally.first_human_waits.append(appended.first_human_wait_s)
         pending.add(conversation_channel(conversation_id), message_frame(message))
         await publish(rt, pending)
     return message

@@ -1,4 +1,5 @@
-"""Frames collected during a transaction and published to the broker after it commits."""
+"""Frames collected during a transaction and published to the broker after it commits,
+with the metrics the transaction implies (counted only once it committed)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from chat_server.observability.tally import Tally
 from chat_server.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -17,6 +19,7 @@ class PendingFrames:
     """Publishing before the commit could announce what a rollback then undoes."""
 
     frames: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    tally: Tally = field(default_factory=Tally)
 
     def add(self, channel: str, frame: dict[str, Any]) -> None:
         self.frames.append((channel, frame))
@@ -27,6 +30,7 @@ def encode(frame: dict[str, Any]) -> str:
 
 
 async def publish(rt: Runtime, pending: PendingFrames) -> None:
+    rt.metrics.record(pending.tally)
     # A ring goes to every rung operator as the same frame object: encode it once.
     encoded: dict[int, str] = {}
     for channel, frame in pending.frames:

@@ -153,6 +153,7 @@ async def _carry_out_one(
                 )
             )
             fresh = [o for o in operators if o not in still_ringing]
+            outbox.tally.rings_offered[tier.value] += len(fresh)
             if fresh:
                 await session.execute(
                     insert(RingRecord),
@@ -185,7 +186,7 @@ async def _carry_out_one(
                 )
         case CancelRings(operators=operators, reason=reason):
             if operators:
-                await session.execute(
+                ended = await session.execute(
                     update(RingRecord)
                     .where(
                         RingRecord.conversation_id == conv_id,
@@ -194,6 +195,9 @@ async def _carry_out_one(
                     )
                     .values(ended_at=at, end_reason=reason.value)
                 )
+                # Rings actually open, not operators named: a repeat cancel counts nothing.
+                cancelled = ended.rowcount  # type: ignore[attr-defined]
+                outbox.tally.ring_cancellations[reason.value] += max(cancelled, 0)
             for operator_id in operators:
                 outbox.add(
                     operator_channel(operator_id),
@@ -232,6 +236,7 @@ async def _carry_out_one(
                 {"type": "transfer_lapsed", "conversation": conv_id},
             )
         case Finish(outcome=outcome):
+            outbox.tally.outcomes.append(outcome.value)
             # The outcome and closing time are columns copied from the state. An Up makes no
             # CreateLead; a dealership may still log it to the CRM as a "chat up" lead.
             if outcome is Outcome.UP:
@@ -285,6 +290,7 @@ async def advance(
                         state.phase.value,
                         result.state.phase.value,
                         result.state.outcome.value if result.state.outcome else "",
+                        extra={"conversation": conversation_id, "dealership": dealership.id},
                     )
                 for name, value in columns_from(result.state).items():
                     setattr(conversation, name, value)

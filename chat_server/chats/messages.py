@@ -9,8 +9,12 @@ from typing import Any
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chat_server.chats.append_batch import ConversationClosed
 from chat_server.chats.records import StoredMessage
+from chat_server.observability.tally import Tally
 from chat_server.store.models import Conversation, Message, UtcDateTime
+
+__all__ = ["ConversationClosed", "append_message", "find_by_client_id", "messages_after"]
 
 _COLUMNS = (
     Message.conversation_id,
@@ -33,10 +37,6 @@ def _record(row: Any) -> StoredMessage:
         created_at=row.created_at,
         client_id=row.client_id,
     )
-
-
-class ConversationClosed(Exception):
-    """The conversation has ended: nothing more can be said in it."""
 
 
 async def find_by_client_id(
@@ -63,6 +63,7 @@ async def append_message(
     client_id: str | None,
     at: datetime,
     first_human_reply: bool = False,
+    tally: Tally | None = None,
 ) -> tuple[StoredMessage, bool]:
     """Store one message inside the caller's transaction; returns (message, newly_stored).
 
@@ -70,7 +71,10 @@ async def append_message(
     ack stores nothing twice. The sequence comes from one UPDATE on the conversation row that
     also refuses a closed conversation and, for ``first_human_reply``, stamps the first human
     reply; on PostgreSQL its row lock serialises concurrent appends to one conversation.
-    These are Core statements, not the ORM: this is the hot path of every chat message.
+    Chat messages normally go through ``AppendBatcher`` (group commit, the same rules in raw
+    driver SQL); this is its one-by-one fallback, and how a conversation's first message is
+    stored inside the transaction that creates the conversation.
+    A stored message, and the wait before the first human reply, are counted in ``tally``.
     Raises ``ConversationClosed`` or ``LookupError``.
     """
     if client_id is not None:
@@ -78,24 +82,30 @@ async def append_message(
         if existing is not None:
             return existing, False
     values: dict[str, Any] = {"last_seq": Conversation.last_seq + 1}
+    returning: list[Any] = [Conversation.last_seq]
     if first_human_reply:
         values["first_human_reply_at"] = func.coalesce(
             Conversation.first_human_reply_at, literal(at, UtcDateTime())
         )
-    seq = await session.scalar(
-        update(Conversation)
-        .where(Conversation.id == conversation_id, Conversation.state != "closed")
-        .values(**values)
-        .returning(Conversation.last_seq)
-        .execution_options(synchronize_session=False)
-    )
-    if seq is None:
+        # The same statement tells whether this reply was the first: no extra query.
+        returning += [Conversation.first_human_reply_at, Conversation.first_message_at]
+    row = (
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id, Conversation.state != "closed")
+            .values(**values)
+            .returning(*returning)
+            .execution_options(synchronize_session=False)
+        )
+    ).first()
+    if row is None:
         exists = await session.scalar(
             select(Conversation.id).where(Conversation.id == conversation_id)
         )
         if exists is None:
             raise LookupError(f"conversation {conversation_id} does not exist")
         raise ConversationClosed(conversation_id)
+    seq = row[0]
     message = StoredMessage(
         conversation_id=conversation_id,
         seq=seq,
@@ -117,6 +127,10 @@ async def append_message(
             created_at=at,
         )
     )
+    if tally is not None:
+        tally.messages_stored += 1
+        if first_human_reply and row[1] == at:
+            tally.first_human_waits.append(max(0.0, (at - row[2]).total_seconds()))
     return message, True
 
 

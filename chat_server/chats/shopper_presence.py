@@ -37,7 +37,11 @@ async def shopper_departed(rt: Runtime, conversation_id: str) -> None:
         try:
             await advance(rt, conversation_id, lambda now, _r: ShopperLeft(now))
         except Exception:
-            log.exception("could not record that the shopper left %s", conversation_id)
+            log.exception(
+                "could not record that the shopper left %s",
+                conversation_id,
+                extra={"conversation": conversation_id},
+            )
 
 
 def shopper_stopped_following(rt: Runtime, conversation_id: str) -> None:

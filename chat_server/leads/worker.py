@@ -24,6 +24,7 @@ from chat_server.chats.fanout import PendingFrames, publish
 from chat_server.leads.backoff import RetryPolicy, next_attempt
 from chat_server.leads.smtp import lead_message, send_lead_email
 from chat_server.leads.webhook import post_lead
+from chat_server.observability.redact import safe_url
 from chat_server.runtime import Runtime
 from chat_server.store.models import Dealership, Lead, LeadDelivery, LeadTask, Operator
 
@@ -146,10 +147,28 @@ class DeliveryWorker:
                     row.idempotency_key,
                 )
         except Exception as error:  # any failure is retried: the receiver may come back
-            log.warning("lead delivery %s to %s failed: %s", delivery_id, row.target, error)
+            self._rt.metrics.delivery_failed(row.channel)
+            # A webhook URL may carry a token (in the query or as a password): log it masked.
+            target = _loggable(row.channel, row.target)
+            log.warning(
+                "lead delivery %s (%s to %s) failed: %s: %s",
+                delivery_id,
+                row.channel,
+                target,
+                type(error).__name__,
+                str(error).replace(row.target, target)[:300],
+                extra={"lead": row.lead_id, "dealership": dealership.id},
+            )
             await self._failed(row, f"{type(error).__name__}: {error}"[:500])
             return
-        log.info("lead %s delivered to %s: %s", row.lead_id, row.target, outcome)
+        log.info(
+            "lead %s delivered (%s to %s): %s",
+            row.lead_id,
+            row.channel,
+            _loggable(row.channel, row.target),
+            outcome,
+            extra={"lead": row.lead_id, "dealership": dealership.id},
+        )
         await self._finish(
             delivery_id,
             state="delivered",
@@ -224,9 +243,19 @@ class DeliveryWorker:
                             "url": f"/console/leads/{lead.id}",
                         },
                     )
-            log.warning("lead %s untouched since %s: managers alerted", lead.id, lead.created_at)
+            log.warning(
+                "lead %s untouched since %s: managers alerted",
+                lead.id,
+                lead.created_at,
+                extra={"lead": lead.id, "dealership": lead.dealership_id},
+            )
         await publish(self._rt, frames)
         return len(leads)
+
+
+def _loggable(channel: str, target: str) -> str:
+    """The CRM's intake address as is (the dealer's, not a shopper's); a URL masked."""
+    return target if channel == "email" else safe_url(target)
 
 
 def _lease_free(now: datetime) -> object:

@@ -55,24 +55,49 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine_for(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine_for(url: str, *, pool_size: int = 10, bounded: bool = False) -> AsyncEngine:
+    """The engine for ``url``; ``bounded`` puts PostgreSQL calls under timeouts (see below)."""
     if url.startswith("sqlite"):
         ensure_sqlite_folder(url)
         # One connection per process: SQLite has one writer at a time anyway, and with several
         # pooled connections the losers of BEGIN IMMEDIATE sleep in SQLite's busy handler with
         # growing pauses (py-spy: 78% of samples in usleep at 250 msg/s, p99 over a second).
         # With one connection they queue on the pool's asyncio queue and wake at once.
-        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=30)
+        engine = create_async_engine(
+            url, pool_size=1, max_overflow=0, pool_timeout=30, hide_parameters=True
+        )
         _tune_sqlite(engine)
         return engine
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_timeout=10
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=10,
+        # Errors logged with %r would otherwise print the statement's parameters: message
+        # bodies, shoppers' contact details, password hashes.
+        hide_parameters=True,
+        connect_args=_asyncpg_timeouts(url) if bounded else {},
     )
+
+
+# A database that neither answers nor refuses (hung, partitioned) would otherwise hold a
+# request for ever: asyncpg has no statement timeout by default, so a send never got its ack
+# or its "unavailable" (tests/scale/test_postgres_restart.py, the freeze case). The app's
+# engine is bounded; migrations (alembic/env.py) are not: an index build may take minutes.
+CONNECT_TIMEOUT_S = 5.0
+COMMAND_TIMEOUT_S = 5.0
+
+
+def _asyncpg_timeouts(url: str) -> dict[str, Any]:
+    if make_url(url).get_driver_name() != "asyncpg":
+        return {}
+    return {"timeout": CONNECT_TIMEOUT_S, "command_timeout": COMMAND_TIMEOUT_S}
 
 
 @asynccontextmanager
 async def open_database(url: str) -> AsyncIterator[Database]:
-    engine = create_engine_for(url)
+    engine = create_engine_for(url, bounded=True)
     try:
         yield Database(engine, async_sessionmaker(engine, expire_on_commit=False))
     finally:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -25,10 +26,15 @@ from chat_server.chats.fanout import encode
 from chat_server.chats.frames import message_frame
 from chat_server.chats.messages import messages_after
 from chat_server.runtime import Runtime
+from chat_server.transport.ws_protocol import abort_of
+
+log = logging.getLogger(__name__)
 
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 CLOSE_RESYNC = 1012  # "service restart": reconnect, and the welcome carries the full state
+OVERFLOW_GRACE_S = 2.0  # an overflowed socket not closed politely by then is reset
+CLOSE_TRY_AGAIN = 1013  # over a socket cap or the connection-attempt limit (chat_server/limits)
 RATE_PER_S = 20.0
 RATE_BURST = 40.0
 
@@ -45,6 +51,8 @@ INSPECTED_PREFIXES = (
 
 class TokenBucket:
     """Allows ``rate`` frames a second on average with bursts up to ``burst``."""
+
+    __slots__ = ("burst", "rate", "stamp", "tokens")
 
     def __init__(self, rate: float = RATE_PER_S, burst: float = RATE_BURST) -> None:
         self.rate = rate
@@ -63,13 +71,32 @@ class TokenBucket:
 
 
 class Connection:
-    """One accepted websocket: a send lock, an inbox from the hub and per-conversation cursors."""
+    """One accepted websocket: a send lock, an inbox from the hub and per-conversation cursors.
+
+    Idle sockets are most sockets, so an idle one holds no task besides its reader: the
+    writer that drains the inbox is started when something arrives (once ``start_writer``
+    has allowed it) and ends when the inbox is empty again.
+    """
+
+    __slots__ = (
+        "_send_lock",
+        "_started",
+        "_writer",
+        "bucket",
+        "cursors",
+        "inbox",
+        "on_control",
+        "rt",
+        "side",
+        "websocket",
+    )
 
     def __init__(self, rt: Runtime, websocket: WebSocket, side: str) -> None:
         self.rt = rt
         self.websocket = websocket
         self.side = side  # "visitor" or "operator": whose typing frames to drop
-        self.inbox = Inbox()
+        self.inbox = Inbox(on_ready=self._wake_writer, on_overflow=self._overflowed)
+        self._started = False
         self.bucket = TokenBucket()
         self.cursors: dict[str, int] = {}
         self._send_lock = asyncio.Lock()
@@ -87,6 +114,18 @@ class Connection:
         if self.websocket.application_state != WebSocketState.DISCONNECTED:
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                 await self.websocket.close(code=code, reason=reason)
+
+    def abort(self) -> None:
+        """Reset the connection now, when the server offers it (see ``ws_protocol``)."""
+        abort = abort_of(self.websocket.scope)
+        if abort is not None:
+            abort()
+
+    def _overflowed(self) -> None:
+        # The writer closes politely when it next takes from the inbox. If it is stuck in a
+        # send to a peer that stopped reading it never will, and a polite close could not be
+        # written anyway: reset the connection if it is still there after a short grace.
+        asyncio.get_running_loop().call_later(OVERFLOW_GRACE_S, self.abort)
 
     async def receive_text(self) -> str | None:
         """The next text frame; None when the peer went away. Binary frames are refused."""
@@ -152,29 +191,51 @@ class Connection:
             return
         await self.send_text(raw)
 
+    def _wake_writer(self) -> None:
+        if self._started and self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._pump())
+
     async def _pump(self) -> None:
         try:
             while True:
-                channel, raw = await self.inbox.get()
+                item = self.inbox.get_nowait()
+                if item is None:
+                    return  # drained: the next arrival starts a new writer
+                channel, raw = item
                 if channel == RESYNC_CHANNEL:
                     # Frames (messages, rings, status) may have been lost in a broker outage;
                     # a reconnect's welcome replays messages and the current state.
+                    self._started = False
                     await self.close(CLOSE_RESYNC, "broker reconnected: please resync")
                     return
                 await self.deliver(raw)
         except InboxOverflow:
             # A client that stops reading must not hold memory or stall anyone else.
+            self._started = False
             await self.close(CLOSE_POLICY, "too slow: messages were not being read")
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass  # the reader sees the disconnect and cleans up
+        except Exception:
+            # A frame could not be handled (the database refused a fill, a control hook
+            # failed): it is lost for this socket, so the client resyncs, as after an outage.
+            log.warning("could not deliver a frame; closing for resync", exc_info=True)
+            self._started = False
+            await self.close(CLOSE_RESYNC, "delivery failed: please resync")
+        finally:
+            # No await between the empty inbox and this: an arrival after it sees no writer.
+            self._writer = None
 
-    def start_writer(self) -> asyncio.Task[None]:
-        self._writer = asyncio.create_task(self._pump())
-        return self._writer
+    def start_writer(self) -> None:
+        """Let frames from the hub flow (after the welcome, so nothing overtakes it)."""
+        self._started = True
+        if len(self.inbox) or self.inbox.overflowed:
+            self._wake_writer()
 
     async def shutdown(self) -> None:
-        if self._writer is not None:
-            self._writer.cancel()
+        self._started = False
+        writer = self._writer
+        if writer is not None:
+            writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._writer
+                await writer
         await self.rt.hub.leave_all(self.inbox)

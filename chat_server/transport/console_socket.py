@@ -39,7 +39,7 @@ from chat_server.store.models import (
     Operator,
     RingRecord,
 )
-from chat_server.transport.connection import CLOSE_POLICY, Connection
+from chat_server.transport.connection import CLOSE_POLICY, CLOSE_TRY_AGAIN, Connection
 from chat_server.transport.contact_saving import save_contact
 from chat_server.transport.protocol import (
     AddNote,
@@ -205,7 +205,11 @@ class ConsoleSession:
             await self.conn.send(error_frame(error.code, error.message))
         except (SQLAlchemyError, OSError) as error:
             # Storage refused the write: nothing was acked; the client retries the same frame.
-            log.warning("console frame refused, storage unavailable: %r", error)
+            log.warning(
+                "console frame refused, storage unavailable: %r",
+                error,
+                extra={"operator": self.operator.id},
+            )
             await self.conn.send(error_frame("unavailable", "storage unavailable; retry"))
 
     async def _presence(self, status: str) -> None:
@@ -353,12 +357,20 @@ class ConsoleSession:
 
 async def console_endpoint(websocket: WebSocket) -> None:
     rt: Runtime = websocket.app.state.runtime
-    await websocket.accept()
-    if not same_origin(websocket):
-        await websocket.close(code=CLOSE_POLICY, reason="origin not allowed")
-        return
-    operator = await current_operator(rt, websocket.session)
-    if operator is None:
-        await websocket.close(code=CLOSE_POLICY, reason="sign in first")
-        return
-    await ConsoleSession(rt, websocket, operator).run()
+    # Consoles count toward the node's socket cap, not a per-address one: a showroom's
+    # salespeople share one address, and signing in is throttled already.
+    with rt.guard.socket(None) as busy:
+        await websocket.accept()
+        if busy is not None:
+            await websocket.close(code=CLOSE_TRY_AGAIN, reason=busy)
+            return
+        if not same_origin(websocket):
+            await websocket.close(code=CLOSE_POLICY, reason="origin not allowed")
+            return
+        operator = await current_operator(rt, websocket.session)
+        if operator is None:
+            await websocket.close(code=CLOSE_POLICY, reason="sign in first")
+            return
+        # The gauge goes back down however the session ends (a disconnect, an error, a cancel).
+        with rt.metrics.open_connections.labels("console").track_inprogress():
+            await ConsoleSession(rt, websocket, operator).run()

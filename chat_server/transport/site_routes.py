@@ -1,4 +1,5 @@
-"""Plain HTTP routes: the demo dealer page, health checks, and the widget's (widget_routes)."""
+"""Plain HTTP routes: the demo dealer page, health checks, metrics, and the widget's
+(widget_routes)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from chat_server.observability.metrics import CONTENT_TYPE
 from chat_server.runtime import Runtime
 from chat_server.store.models import Dealership
 from chat_server.transport.widget_routes import widget_routes
@@ -54,10 +56,17 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
 
 
+async def metrics(request: Request) -> Response:
+    """This node's Prometheus metrics (each node is scraped on its own; see operations.md)."""
+    rt: Runtime = request.app.state.runtime
+    return Response(rt.metrics.render(), media_type=CONTENT_TYPE)
+
+
 def site_routes() -> list[Route]:
     return [
         Route("/", demo_site),
         *widget_routes(),  # /widget.js (the loader), the chat UI, /widget/config
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/metrics", metrics),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import uuid
 from typing import Any
@@ -12,28 +13,37 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from chat_server.broker import BrokerUnavailable
 from chat_server.chats.channels import conversation_channel, visitor_channel
 from chat_server.chats.conversations import post_message, start_conversation
 from chat_server.chats.fanout import encode
 from chat_server.chats.frames import ack_frame, error_frame, message_frame, typing_frame
 from chat_server.chats.ladder_shell import advance
 from chat_server.chats.messages import ConversationClosed, messages_after
-from chat_server.chats.records import DealershipView, StoredMessage, dealership_view
+from chat_server.chats.records import DealershipView, StoredMessage
 from chat_server.chats.shopper_presence import (
     shopper_arrived,
     shopper_departed,
     shopper_stopped_following,
 )
-from chat_server.chats.visitors import pick_conversation, resolve_visitor
+from chat_server.chats.visitors import (
+    ensure_visitor,
+    mint_token,
+    pick_conversation,
+    recognise_visitor,
+    visitor_key,
+)
 from chat_server.ladder.types import ContactGiven, IllegalTransition
+from chat_server.limits.addresses import ClientAddress
 from chat_server.runtime import Runtime
-from chat_server.store.models import Conversation, Dealership, Operator, Visitor
-from chat_server.transport.connection import CLOSE_POLICY, Connection
+from chat_server.store.models import Conversation, Operator, Visitor
+from chat_server.transport.connection import CLOSE_POLICY, CLOSE_TRY_AGAIN, Connection
 from chat_server.transport.contact_saving import save_contact
 from chat_server.transport.protocol import (
     ContactDetails,
     Context,
     FrameError,
+    Hello,
     SendMessage,
     Typing,
     decode,
@@ -45,30 +55,55 @@ from chat_server.widget_theme import opens_next
 log = logging.getLogger(__name__)
 
 HELLO_TIMEOUT_S = 15.0
+# A client that keeps sending into a rate limit after this many refusals in a row is not a
+# widget honouring retry_after: it is closed like a frame flood.
+REFUSALS_BEFORE_CLOSE = 10
 FIRST_MESSAGE_NS = uuid.UUID("6f2c1f7e-2b0e-4d47-9a51-0d1c7e1a5a06")
 
 
 async def find_dealership(rt: Runtime, site_key: str | None) -> DealershipView | None:
-    if not site_key or len(site_key) > 64:
-        return None
-    async with rt.db.sessions() as session:
-        row = await session.scalar(select(Dealership).where(Dealership.site_key == site_key))
-        return dealership_view(row) if row is not None else None
+    """The socket's dealership, from the site-key cache (chats/sites.py: a few seconds old)."""
+    return await rt.sites.get(rt.db, site_key)
 
 
 class VisitorSession:
-    """One shopper socket: hello/welcome, then messages, contact details and typing."""
+    """One shopper socket: hello/welcome, then messages, contact details and typing.
 
-    def __init__(self, rt: Runtime, websocket: WebSocket, dealership: DealershipView) -> None:
+    Most shopper sockets stay idle, so the hello costs no write: the visitor's row is only
+    inserted by their first message (``chats/visitors.py``).
+    """
+
+    __slots__ = (
+        "_seen",
+        "address",
+        "conn",
+        "conversation_id",
+        "conversation_open",
+        "dealership",
+        "refusals",
+        "rt",
+        "token",
+        "visitor_id",
+    )
+
+    def __init__(
+        self,
+        rt: Runtime,
+        websocket: WebSocket,
+        dealership: DealershipView,
+        address: ClientAddress | None = None,
+    ) -> None:
         self.rt = rt
         self.dealership = dealership
+        self.address = address or client_address(rt, websocket)
+        self.refusals = 0  # rate-limit refusals in a row
         self.conn = Connection(rt, websocket, side="visitor")
         self.conn.on_control = self._control
-        self.visitor_id: int | None = None
+        self.visitor_id: int | None = None  # None until the shopper has a row
+        self.token = ""  # the shopper's bearer token, set by the hello
         self.conversation_id: str | None = None
         self.conversation_open = False
-        self.page: dict[str, Any] = {}
-        self.vehicle: dict[str, Any] | None = None
+        self._seen = "[{},null]"  # [page, vehicle] as JSON: see ``_remember``
 
     async def run(self) -> None:
         try:
@@ -104,17 +139,42 @@ class VisitorSession:
                 if frame["type"] != "hello":
                     raise FrameError("bad_frame", "the first frame must be hello")
                 hello = parse_hello(frame)
-                self.page, self.vehicle = hello.page, hello.vehicle
+                self._remember(hello.page, hello.vehicle)
                 break
             except FrameError as error:
                 await self.conn.send(error_frame(error.code, error.message))
-        async with self.rt.db.sessions() as session, session.begin():
-            now = self.rt.clock.now()
-            self.visitor_id, token = await resolve_visitor(
-                session, self.dealership.id, hello.visitor, now
+        try:
+            await self._welcome(hello)
+        except (SQLAlchemyError, OSError, BrokerUnavailable) as error:
+            # Storage or broker down, or the pool exhausted in a storm: the widget retries
+            # 1013 with backoff, which beats an "Exception in ASGI application".
+            log.warning(
+                "hello refused, storage or broker unavailable: %r",
+                error,
+                extra={"dealership": self.dealership.id},
             )
-            conversation = await pick_conversation(session, self.visitor_id, hello.conversation)
-        await self.rt.hub.join(visitor_channel(self.visitor_id), self.conn.inbox)
+            await self.conn.close(CLOSE_TRY_AGAIN, "temporarily unavailable: try again")
+            return False
+        return True
+
+    async def _welcome(self, hello: Hello) -> None:
+        conversation = None
+        secret = self.rt.settings.secret_key
+        if hello.visitor:
+            # A returning shopper: one read; a write only to refresh an old last_seen_at.
+            async with self.rt.db.sessions() as session, session.begin():
+                self.visitor_id, self.token = await recognise_visitor(
+                    session, self.dealership.id, hello.visitor, secret, self.rt.clock.now()
+                )
+                if self.visitor_id is not None:
+                    conversation = await pick_conversation(
+                        session, self.visitor_id, hello.conversation
+                    )
+        else:
+            # A new shopper: no database at all until they say something.
+            self.token = mint_token(secret, self.dealership.id)
+        token = self.token
+        await self.rt.hub.join(visitor_channel(visitor_key(token)), self.conn.inbox)
         messages: list[dict[str, Any]] = []
         state = agent = None
         if conversation is not None:
@@ -144,7 +204,6 @@ class VisitorSession:
         )
         if self.conversation_id and self.conversation_open:
             await shopper_arrived(self.rt, self.conversation_id)
-        return True
 
     # --- frames -----------------------------------------------------------------------
 
@@ -164,10 +223,19 @@ class VisitorSession:
         except (SQLAlchemyError, OSError) as error:
             # The database refused or vanished: nothing was acked, so the client may retry
             # with the same client_id (idempotent) instead of losing the message.
-            log.warning("visitor frame refused, storage unavailable: %r", error)
+            log.warning(
+                "visitor frame refused, storage unavailable: %r",
+                error,
+                extra={"conversation": self.conversation_id, "dealership": self.dealership.id},
+            )
             await self.conn.send(error_frame("unavailable", "storage unavailable; retry"))
 
     async def _message(self, request: SendMessage) -> None:
+        # Limits first: a refused message creates nothing, not even the shopper's row.
+        if not await self._within_limits(request):
+            return
+        if self.visitor_id is None:
+            await self._ensure_visitor()
         if self.conversation_id is not None and self.conversation_open:
             try:
                 message = await post_message(
@@ -196,11 +264,16 @@ class VisitorSession:
         )
         await self._attach(conversation_id)
         try:
+            # The socket's view may be older than this message (chats/sites.py): the ladder
+            # starts on the dealership's hours and timings as they are now.
+            fresh = await self.rt.sites.get(self.rt.db, self.dealership.site_key, fresh=True)
+            self.dealership = fresh or self.dealership
             message = await start_conversation(
                 self.rt,
                 self.dealership,
                 conversation_id=conversation_id,
                 visitor_id=self._visitor(),
+                visitor_key=visitor_key(self.token),
                 page=self.page,
                 vehicle=self.vehicle,
                 body=request.body,
@@ -214,6 +287,36 @@ class VisitorSession:
             await self._forget_conversation()
             raise
         await self.conn.send(ack_frame(message))
+
+    async def _within_limits(self, request: SendMessage) -> bool:
+        """Count the message against the shared rate limits; refuse it if one is full.
+
+        A refused message is neither stored nor acked: the error names its ``client_id`` and
+        when to send it again. The socket stays open unless refusals keep coming.
+        """
+        refused = await self.rt.guard.message(
+            visitor=visitor_key(self.token),
+            site=self.dealership.site_key,
+            address=self.address,
+            starts_conversation=self.conversation_id is None or not self.conversation_open,
+        )
+        if refused is None:
+            self.refusals = 0
+            return True
+        self.refusals += 1
+        if self.refusals >= REFUSALS_BEFORE_CLOSE:
+            await self.conn.close(CLOSE_POLICY, "rate limited: too many refused messages")
+            raise WebSocketDisconnect(CLOSE_POLICY)
+        await self.conn.send(
+            error_frame(
+                "rate_limited",
+                f"too many messages: send it again in {refused.retry_after_s} s",
+                client_id=request.client_id,
+                retry_after=refused.retry_after_s,
+                limit=refused.limit,
+            )
+        )
+        return False
 
     async def _post_existing(self, conversation_id: str, request: SendMessage) -> StoredMessage:
         try:
@@ -249,18 +352,30 @@ class VisitorSession:
     async def _context(self, context: Context) -> None:
         """setContext / identify from the page: later conversations start with this vehicle,
         the open one is updated, and the shopper's record learns who they are."""
+        if context.vehicle is not None:
+            self._remember(self.page, context.vehicle)
+        updates_conversation = (
+            context.vehicle is not None
+            and self.conversation_id is not None
+            and self.conversation_open
+        )
+        identifies = bool(context.name or context.email or context.phone)
+        if not (updates_conversation or identifies):
+            return  # only remembered for the next conversation: nothing to store
         async with self.rt.db.sessions() as session, session.begin():
-            if context.vehicle is not None:
-                self.vehicle = context.vehicle
-                if self.conversation_id is not None and self.conversation_open:
-                    # A plain UPDATE: it must not race the ladder's versioned writes.
-                    await session.execute(
-                        update(Conversation)
-                        .where(Conversation.id == self.conversation_id)
-                        .values(vehicle=context.vehicle)
+            if updates_conversation:
+                # A plain UPDATE: it must not race the ladder's versioned writes.
+                await session.execute(
+                    update(Conversation)
+                    .where(Conversation.id == self.conversation_id)
+                    .values(vehicle=context.vehicle)
+                )
+            if identifies:
+                if self.visitor_id is None:  # identify before any message: the row is due now
+                    self.visitor_id = await ensure_visitor(
+                        session, self.dealership.id, self.token, self.rt.clock.now()
                     )
-            if context.name or context.email or context.phone:
-                visitor = await session.get_one(Visitor, self._visitor())
+                visitor = await session.get_one(Visitor, self.visitor_id)
                 visitor.name = context.name or visitor.name
                 visitor.email = context.email or visitor.email
                 visitor.phone = context.phone or visitor.phone
@@ -282,8 +397,32 @@ class VisitorSession:
             else opens_next(d.hours, "sales", d.time_zone, now, d.theme.language),
         }
 
+    def _remember(self, page: dict[str, Any], vehicle: dict[str, Any] | None) -> None:
+        # Kept as one short string: parsed, the two small dicts cost an idle socket about
+        # three times as much, and only a conversation's start reads them.
+        self._seen = encode([page, vehicle])
+
+    @property
+    def page(self) -> dict[str, Any]:
+        page: dict[str, Any] = json.loads(self._seen)[0]
+        return page
+
+    @property
+    def vehicle(self) -> dict[str, Any] | None:
+        vehicle: dict[str, Any] | None = json.loads(self._seen)[1]
+        return vehicle
+
     def _visitor(self) -> int:
         assert self.visitor_id is not None
+        return self.visitor_id
+
+    async def _ensure_visitor(self) -> int:
+        """The shopper's row, inserted now if this is the first thing that needs it."""
+        if self.visitor_id is None:
+            async with self.rt.db.sessions() as session, session.begin():
+                self.visitor_id = await ensure_visitor(
+                    session, self.dealership.id, self.token, self.rt.clock.now()
+                )
         return self.visitor_id
 
     async def _attach(self, conversation_id: str) -> None:
@@ -326,7 +465,9 @@ class VisitorSession:
         try:
             await advance(self.rt, self.conversation_id, make_event, mutate=mutate)
         except IllegalTransition as error:
-            log.info("visitor event refused: %s", error)
+            log.info(
+                "visitor event refused: %s", error, extra={"conversation": self.conversation_id}
+            )
             raise FrameError("closed", "this conversation has ended") from None
 
     async def _disconnected(self) -> None:
@@ -343,15 +484,36 @@ async def _agent(session: AsyncSession, conversation: Conversation) -> dict[str,
     return {"name": name or ""}
 
 
+def client_address(rt: Runtime, websocket: WebSocket) -> ClientAddress:
+    """Who is on the other end (chat_server/limits/addresses.py)."""
+    return rt.guard.address(websocket.client.host if websocket.client else None, websocket.headers)
+
+
 async def visitor_endpoint(websocket: WebSocket) -> None:
     rt: Runtime = websocket.app.state.runtime
-    dealership = await find_dealership(rt, websocket.query_params.get("site"))
-    await websocket.accept()
-    if dealership is None:
-        await websocket.close(code=CLOSE_POLICY, reason="unknown site key")
-        return
-    origin = websocket.headers.get("origin", "")
-    if origin not in dealership.allowed_origins:
-        await websocket.close(code=CLOSE_POLICY, reason="origin not allowed for this site")
-        return
-    await VisitorSession(rt, websocket, dealership).run()
+    address = client_address(rt, websocket)
+    # The socket holds its slot until it ends; the caps and the attempt limit are checked
+    # before the database is asked anything.
+    with rt.guard.socket(address) as busy:
+        if busy is not None:
+            await websocket.accept()
+            await websocket.close(code=CLOSE_TRY_AGAIN, reason=busy)
+            return
+        refused = await rt.guard.connect(address)
+        if refused is not None:
+            await websocket.accept()
+            reason = f"too many connection attempts: try again in {refused.retry_after_s} s"
+            await websocket.close(code=CLOSE_TRY_AGAIN, reason=reason)
+            return
+        dealership = await find_dealership(rt, websocket.query_params.get("site"))
+        await websocket.accept()
+        if dealership is None:
+            await websocket.close(code=CLOSE_POLICY, reason="unknown site key")
+            return
+        origin = websocket.headers.get("origin", "")
+        if origin not in dealership.allowed_origins:
+            await websocket.close(code=CLOSE_POLICY, reason="origin not allowed for this site")
+            return
+        # The gauge goes back down however the session ends (a disconnect, an error, a cancel).
+        with rt.metrics.open_connections.labels("visitor").track_inprogress():
+            await VisitorSession(rt, websocket, dealership, address).run()

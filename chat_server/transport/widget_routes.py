@@ -76,6 +76,9 @@ def _send(request: Request, asset: Asset, cache_control: str) -> Response:
         "Vary": "Accept-Encoding",
         # Dealer pages that isolate themselves (COEP) may still load the widget.
         "Cross-Origin-Resource-Policy": "cross-origin",
+        # Public code with no credentials: readable cross-origin, so a dealer page may load it
+        # with crossorigin="anonymous" and Subresource Integrity (docs/security.md).
+        "Access-Control-Allow-Origin": "*",
         "X-Content-Type-Options": "nosniff",
     }
     if asset.etag in request.headers.get("if-none-match", ""):

@@ -1,6 +1,13 @@
-/* dealer-chat dashboard: refresh the live waiting list every few seconds (text only). */
+/* dealer-chat dashboard: size the histogram's bars, refresh the live waiting list every few
+ * seconds (text only). */
 (() => {
   'use strict';
+  // Bar heights come as data-pct, not style="": the console's CSP refuses inline styles, while
+  // setting a property through the CSSOM is allowed.
+  for (const bar of document.querySelectorAll('.bar[data-pct]')) {
+    const pct = Number(bar.dataset.pct);
+    if (Number.isFinite(pct)) bar.style.height = `${Math.min(100, Math.max(0, pct))}%`;
+  }
   const list = document.querySelector('[data-testid="waiting"]');
   if (!list) return;
   const LABELS = { ringing_store: 'Ringing the store', ringing_pool: 'Ringing the pool', lead_capture: 'Taking details' };

@@ -152,6 +152,16 @@ async def test_overflow_wakes_a_waiting_get() -> None:
     assert inbox.overflowed
 
 
+def test_overflow_calls_its_hook_once_without_a_reader() -> None:
+    # The owner may be stuck in a send and never call get(): the hook is its only news.
+    calls: list[int] = []
+    inbox = Inbox(maxsize=2, on_overflow=lambda: calls.append(len(inbox)))
+    for message in "abcde":
+        inbox.put_nowait("conv:1", message)
+    assert calls == [0]  # once, after the backlog was dropped
+    assert inbox.overflowed
+
+
 async def test_leave_all(hub: Hub, broker: RecordingBroker) -> None:
     leaving, staying = Inbox(), Inbox()
     for channel in ("conv:1", "conv:2", "conv:3"):
@@ -194,3 +204,66 @@ async def test_hub_over_two_nodes(backend: Backend) -> None:
             # Per publisher, order holds; across the two publishers it may interleave.
             assert [m for m in got if int(m) % 2] == [str(i) for i in range(1, 50, 2)]
             assert [m for m in got if not int(m) % 2] == [str(i) for i in range(0, 50, 2)]
+
+
+# --- shared-prefix channels (many, mostly silent: one per shopper) ----------------------
+
+
+async def test_shared_channels_ride_one_broker_subscription(broker: RecordingBroker) -> None:
+    async with Hub(broker, shared=("visitor:",)) as hub:
+        tabs = [Inbox() for _ in range(3)]
+        other = Inbox()
+        for tab in tabs:
+            await hub.join("visitor:ann", tab)
+        await hub.join("visitor:bob", other)
+        await hub.join("conv:1", other)  # ordinary channels are unaffected
+        assert broker.calls == [("subscribe", "visitor:*"), ("subscribe", "conv:1")]
+        assert hub.channels_of(other) == frozenset({"visitor:bob", "conv:1"})
+
+        await hub.publish("visitor:ann", "started c1")
+        for tab in tabs:
+            assert await get(tab) == ("visitor:ann", "started c1")
+        await hub.publish("visitor:bob", "line\nbreaks survive")
+        assert await get(other) == ("visitor:bob", "line\nbreaks survive")
+
+        await hub.leave("visitor:ann", tabs[0])
+        await hub.leave("visitor:ann", tabs[0])  # idempotent
+        await hub.leave_all(tabs[1])
+        await hub.publish("visitor:ann", "only the last tab")
+        assert await get(tabs[2]) == ("visitor:ann", "only the last tab")
+        await settle(hub, tabs[0])
+        assert len(tabs[1]) == 0
+        # Leaving never unsubscribes the shared carrier, which every shopper needs.
+        await hub.leave_all(tabs[2])
+        await hub.leave_all(other)
+        assert ("unsubscribe", "visitor:*") not in broker.calls
+    assert ("unsubscribe", "visitor:*") in broker.calls
+
+
+async def test_shared_channels_over_two_nodes(backend: Backend) -> None:
+    node_a, node_b = await backend.broker(), await backend.broker()
+    async with Hub(node_a, shared=("visitor:",)) as a, Hub(node_b, shared=("visitor:",)) as b:
+        tab_on_a, tab_on_b, bystander = Inbox(), Inbox(), Inbox()
+        await a.join("visitor:ann", tab_on_a)
+        await b.join("visitor:ann", tab_on_b)
+        await b.join("visitor:bob", bystander)
+        await a.publish("visitor:ann", "from a")
+        assert await get(tab_on_a) == ("visitor:ann", "from a")
+        assert await get(tab_on_b) == ("visitor:ann", "from a")
+        await b.publish("visitor:bob", "for bob")
+        assert await get(bystander) == ("visitor:bob", "for bob")
+        assert len(tab_on_a) == 0 and len(tab_on_b) == 0
+
+
+async def test_on_ready_and_an_idle_inbox_holds_no_buffer(hub: Hub) -> None:
+    woken: list[int] = []
+    inbox = Inbox(on_ready=lambda: woken.append(len(inbox)))
+    await hub.join("conv:1", inbox)
+    assert inbox.get_nowait() is None and inbox._items is None
+    await hub.publish("conv:1", "a")
+    await hub.publish("conv:1", "b")
+    await settle(hub, Inbox())
+    assert woken == [1, 2]
+    assert inbox.get_nowait() == ("conv:1", "a")
+    assert inbox.get_nowait() == ("conv:1", "b")
+    assert inbox.get_nowait() is None and inbox._items is None

@@ -4,14 +4,31 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from playwright.async_api import Page
+from playwright.async_api import Page, Route
 
 AXE = Path(__file__).parent / "assets" / "axe.min.js"
 
 
+async def _add_axe(page: Page) -> None:
+    """Load axe as a same-origin script file that Playwright answers itself.
+
+    ``add_script_tag(path=...)`` would inline it, and the console's Content-Security-Policy
+    (rightly) refuses inline scripts; a same-origin URL is allowed by ``script-src 'self'``.
+    """
+    parts = urlsplit(page.url)
+    url = f"{parts.scheme}://{parts.netloc}/__e2e__/axe.min.js"
+
+    async def serve(route: Route) -> None:
+        await route.fulfill(path=str(AXE), content_type="text/javascript; charset=utf-8")
+
+    await page.route(url, serve)
+    await page.add_script_tag(url=url)
+
+
 async def serious_violations(page: Page) -> list[dict[str, Any]]:
-    await page.add_script_tag(path=str(AXE))
+    await _add_axe(page)
     result = await page.evaluate("async () => (await axe.run(document)).violations")
     return [
         {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
@@ -23,7 +40,7 @@ async def serious_violations(page: Page) -> list[dict[str, Any]]:
 async def serious_violations_in(page: Page, selector: str = "dealer-chat-widget") -> list[str]:
     """Run axe on ``selector`` (shadow DOM included); the serious and critical findings."""
     if not await page.evaluate("typeof window.axe === 'object'"):
-        await page.add_script_tag(path=str(AXE))
+        await _add_axe(page)
     found = await page.evaluate(
         """async (selector) => {
           const options = { resultTypes: ['violations', 'passes'] };

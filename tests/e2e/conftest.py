@@ -60,8 +60,10 @@ async def signed_in_console(
     await page.click("[data-testid=sign-in]")
     toggle = page.locator("[data-testid=presence-toggle]")
     await toggle.wait_for()
+    # A function, not an expression: Playwright evals an expression string in the page, which
+    # the console's CSP (no 'unsafe-eval') refuses.
     await page.wait_for_function(
-        "document.querySelector('[data-testid=presence-toggle]').disabled === false"
+        "() => document.querySelector('[data-testid=presence-toggle]').disabled === false"
     )
     if available and (await toggle.get_attribute("data-status")) != "available":
         await toggle.click()

@@ -22,7 +22,7 @@ from chat_server.demo_world import DEMO_SITE_KEY
 
 ERROR_CODES = {
     "bad_frame", "unknown_type", "bad_field", "too_long", "no_conversation", "not_allowed",
-    "taken", "closed", "unavailable",
+    "taken", "closed", "unavailable", "rate_limited",
 }  # fmt: skip
 RATE, BURST = 15.0, 30.0  # below the server's 20/s, burst 40
 

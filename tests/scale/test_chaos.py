@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import httpx
 import sqlalchemy as sa
 
 from chat_server.store.database import open_database
@@ -177,3 +178,15 @@ def test_chaos_nodes_and_redis_fail_nothing_acked_is_lost(
     database_url = pg.create_database("chaos")
     with cluster(tmp_path, database_url, redis_srv.url, NODES, LADDER) as world:
         asyncio.run(_drive(world, redis_srv))
+        _metrics_stay_private(world)
+
+
+def _metrics_stay_private(world: Cluster) -> None:
+    """The shipped nginx file hides /metrics from the public side; each node still serves it."""
+    assert httpx.get(world.nginx.url + "/metrics").status_code == 404
+    assert httpx.get(world.nginx.url + "/healthz").status_code == 200
+    live = [n for n in world.nodes if n.process is not None and n.process.poll() is None]
+    assert live, "no node left alive after the chaos run"
+    scraped = httpx.get(live[0].url + "/metrics")
+    assert scraped.status_code == 200
+    assert "dealer_chat_open_connections" in scraped.text

@@ -8,6 +8,7 @@ page writes): the cluster lives for one test session.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import re
@@ -159,6 +160,30 @@ class PostgresServer:
                 self.process.wait()
         self.process = None
 
+    def restart(self, down_s: float = 0.0) -> None:
+        """Fast shutdown, ``down_s`` seconds with nothing listening, then start again."""
+        self.stop()
+        time.sleep(down_s)
+        self.start()
+
+    def freeze(self) -> None:
+        """SIGSTOP the postmaster and every backend: connections stay up, nothing answers.
+
+        This is what a hung or partitioned database looks like to a client: no refusal,
+        no reset, just silence. :meth:`thaw` resumes them.
+        """
+        self._signal_all(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self._signal_all(signal.SIGCONT)
+
+    def _signal_all(self, signum: int) -> None:
+        assert self.process is not None
+        pids = [self.process.pid, *_children(self.process.pid)]
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
     def create_database(self, name: str) -> str:
         """Create an empty database ``name`` owned by the test user; return its URL."""
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
@@ -209,6 +234,18 @@ class PostgresServer:
             raise RuntimeError(
                 f"{Path(command[0]).name} failed: {result.stderr.strip() or result.stdout}"
             )
+
+
+def _children(parent: int) -> list[int]:
+    """Direct children of ``parent`` (the postmaster's backends and workers), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # The command name may hold spaces and parentheses: the ppid follows the last ")".
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == parent:
+                found.append(int(stat.parent.name))
+    return found
 
 
 def _is_root() -> bool:

@@ -1,0 +1,195 @@
+"""Sessions and forged requests: no session fixation, sign-out that ends copies of the cookie,
+and every state-changing console route refusing a missing or wrong CSRF token or another site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from chat_server.demo_world import DEMO_PASSWORD
+from chat_server.store.database import open_database
+from chat_server.store.models import LeadTask, Operator
+from operator_console.auth import verify_password
+from tests.security.conftest import World, anonymous_session, csrf_of, jar, signed_in
+from tests.security.test_access_matrix import SIGN_IN, app_endpoints, outcome_of
+
+SAM = "sam@demo-motors.test"  # not one of the matrix's principals: his sessions are ours to end
+SESSION = "dealerchat_session"
+
+
+async def console_socket_closes(world: World, cookies: dict[str, str]) -> bool:
+    """True when the console socket refuses this cookie (closes with 1008 before a welcome)."""
+    cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    async with connect(
+        world.server.ws_url + "/ws/console",
+        origin=world.url,  # type: ignore[arg-type]
+        additional_headers={"Cookie": cookie},
+    ) as socket:
+        try:
+            await socket.recv()
+        except ConnectionClosed as closed:
+            return closed.rcvd is not None and closed.rcvd.code == 1008
+        return False
+
+
+async def test_a_planted_pre_sign_in_cookie_never_becomes_a_session(world: World) -> None:
+    # The attacker visits the sign-in page and plants that (validly signed) cookie in the
+    # victim's browser; the victim then signs in on the attacker's form and token.
+    planted, planted_csrf = await anonymous_session(world.url)
+    async with httpx.AsyncClient(base_url=world.url, cookies=jar(world.url, planted)) as victim:
+        response = await victim.post(
+            "/console/sign-in",
+            data={"email": SAM, "password": DEMO_PASSWORD, "csrf_token": planted_csrf},
+        )
+        assert response.status_code == 303
+        after = victim.cookies.get(SESSION)
+        assert after and after != planted[SESSION]
+        assert (await victim.get("/console")).status_code == 200
+        assert csrf_of((await victim.get("/console/password")).text) != planted_csrf
+
+    async with httpx.AsyncClient(base_url=world.url, cookies=jar(world.url, planted)) as attacker:
+        assert outcome_of(await attacker.get("/console")) == SIGN_IN
+        assert (await attacker.get(f"/console/api/conversations/{world.open_a}")).status_code == 401
+    assert await console_socket_closes(world, planted)
+
+
+async def test_sign_out_ends_every_copy_of_the_session(world: World) -> None:
+    here, here_csrf = await signed_in(world.url, SAM)
+    elsewhere, _ = await signed_in(world.url, SAM)  # another device
+    copy = dict(here)  # e.g. lifted from a shared computer before the sign-out
+    async with httpx.AsyncClient(base_url=world.url, cookies=jar(world.url, here)) as http:
+        response = await http.post("/console/sign-out", data={"csrf_token": here_csrf})
+        assert outcome_of(response) == SIGN_IN
+        assert outcome_of(await http.get("/console")) == SIGN_IN
+    for cookies in (copy, elsewhere):
+        async with httpx.AsyncClient(base_url=world.url, cookies=jar(world.url, cookies)) as http:
+            assert outcome_of(await http.get("/console")) == SIGN_IN
+            assert (await http.get("/console/leads/999")).status_code == 303
+        assert await console_socket_closes(world, cookies)
+    # Signing in again works, with a session of its own.
+    again, _ = await signed_in(world.url, SAM)
+    assert again[SESSION] not in (copy[SESSION], elsewhere[SESSION])
+
+
+# --- CSRF and cross-site requests -----------------------------------------------------------
+
+FORGERIES: dict[str, tuple[dict[str, str], bool]] = {
+    # name: (extra headers, send the right token?)
+    "no token": ({}, False),
+    "wrong token": ({}, False),
+    "another site's Origin": ({"Origin": "http://evil.example"}, True),
+    "an opaque Origin": ({"Origin": "null"}, True),
+    "Sec-Fetch-Site cross-site": ({"Sec-Fetch-Site": "cross-site"}, True),
+    "Sec-Fetch-Site same-site": ({"Sec-Fetch-Site": "same-site"}, True),
+}
+
+
+@dataclass
+class Target:
+    """A state-changing console route: the form to send, and how to tell it took effect."""
+
+    path: str
+    form: dict[str, str]
+    took_effect: Callable[[World, httpx.AsyncClient], Awaitable[bool]]
+    refused_with: tuple[int, ...] = (403,)
+
+
+async def _signed_out(world: World, http: httpx.AsyncClient) -> bool:
+    return outcome_of(await http.get("/console")) == SIGN_IN
+
+
+async def _attempt_logged(world: World, http: httpx.AsyncClient) -> bool:
+    async with open_database(world.server.database_url) as db, db.sessions() as session:
+        done = await session.scalar(
+            select(func.count())
+            .select_from(LeadTask)
+            .where(LeadTask.lead_id == world.lead_a, LeadTask.done_at.is_not(None))
+        )
+    return bool(done)
+
+
+async def _password_changed(world: World, http: httpx.AsyncClient) -> bool:
+    async with open_database(world.server.database_url) as db, db.sessions() as session:
+        stored = await session.scalar(select(Operator.password_hash).where(Operator.email == SAM))
+    assert stored is not None
+    return not verify_password(stored, DEMO_PASSWORD)
+
+
+async def _signed_in_here(world: World, http: httpx.AsyncClient) -> bool:
+    return outcome_of(await http.get("/console")) != SIGN_IN
+
+
+TARGETS: dict[tuple[str, str], Target] = {
+    ("POST", "/console/sign-out"): Target("/console/sign-out", {}, _signed_out),
+    ("POST", "/console/leads/{lead_id:int}/{action:str}"): Target(
+        "/console/leads/{lead_a}/attempt", {"channel": "call", "note": "forged"}, _attempt_logged
+    ),
+    ("POST", "/console/password"): Target(
+        "/console/password",
+        {
+            "current_password": DEMO_PASSWORD,
+            "new_password": "forged new password",
+            "confirm_password": "forged new password",
+        },
+        _password_changed,
+        refused_with=(400, 403),  # the page shows "the form expired" (400)
+    ),
+    # Sign-in has no session to protect yet: its own test below (login CSRF).
+    ("POST", "/console/sign-in"): Target("/console/sign-in", {}, _signed_in_here),
+}
+
+
+def test_every_state_changing_console_route_is_covered() -> None:
+    unsafe = {
+        (method, path)
+        for method, path in app_endpoints()
+        if method not in ("GET", "HEAD", "OPTIONS", "WS") and path.startswith("/console")
+    }
+    assert unsafe == TARGETS.keys()
+
+
+@pytest.mark.parametrize(
+    "key", [k for k in TARGETS if k[1] != "/console/sign-in"], ids=lambda k: f"{k[0]} {k[1]}"
+)
+async def test_forged_console_posts_are_refused(world: World, key: tuple[str, str]) -> None:
+    target = TARGETS[key]
+    path = target.path.format(**world.ids())
+    cookies, csrf = await signed_in(world.url, SAM)
+    async with httpx.AsyncClient(base_url=world.url, cookies=jar(world.url, cookies)) as http:
+        for name, (headers, right_token) in FORGERIES.items():
+            token = csrf if right_token else ("x" * len(csrf) if name == "wrong token" else None)
+            form = {**target.form, **({"csrf_token": token} if token else {})}
+            response = await http.post(path, data=form, headers=headers)
+            assert response.status_code in target.refused_with, (name, response.status_code)
+            assert not await target.took_effect(world, http), f"{name} took effect on {path}"
+        # The same form from the console itself (same Origin, right token) goes through.
+        same = {"Origin": world.url, "Sec-Fetch-Site": "same-origin"}
+        if key == ("POST", "/console/password"):
+            wrong_current = {**target.form, "current_password": "not it", "csrf_token": csrf}
+            response = await http.post(path, data=wrong_current, headers=same)
+            assert response.status_code == 400 and "not right" in response.text
+        else:
+            response = await http.post(path, data={**target.form, "csrf_token": csrf}, headers=same)
+            assert response.status_code == 303
+            assert await target.took_effect(world, http)
+
+
+async def test_forged_sign_ins_are_refused(world: World) -> None:
+    """Login CSRF: another site must not sign the victim in to the attacker's account."""
+    for name, (headers, right_token) in FORGERIES.items():
+        async with httpx.AsyncClient(base_url=world.url) as http:
+            csrf = csrf_of((await http.get("/console/sign-in")).text)
+            token = csrf if right_token else ("x" * len(csrf) if name == "wrong token" else None)
+            form = {"email": SAM, "password": DEMO_PASSWORD}
+            if token:
+                form["csrf_token"] = token
+            response = await http.post("/console/sign-in", data=form, headers=headers)
+            assert response.status_code in (400, 403), (name, response.status_code)
+            assert not await _signed_in_here(world, http), name
