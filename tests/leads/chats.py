@@ -40,7 +40,7 @@ async def unanswered_chat(server: ServerProcess, contact: dict[str, Any]) -> str
     conversation = (await shopper.expect("ack"))["conversation"]
     await shopper.expect("status", state="lead_capture", timeout=10)
     await shopper.send({"type": "contact", "consent": True, **contact})
-    await shopper.expect("contact_saved")
+    await shopper.expect_keeping("contact_saved")
     await shopper.expect("status", state="closed")
     await shopper.close()
     return conversation

@@ -20,11 +20,15 @@ class FrameClient:
     def __init__(self, socket: ClientConnection) -> None:
         self.socket = socket
         self.seen: list[dict[str, Any]] = []
+        # Frames read past by ``expect_keeping``: ``recv`` hands them out again first, in order.
+        self.unread: list[dict[str, Any]] = []
 
     async def send(self, frame: dict[str, Any]) -> None:
         await self.socket.send(json.dumps(frame))
 
     async def recv(self, timeout: float = 10.0) -> dict[str, Any]:
+        if self.unread:
+            return self.unread.pop(0)
         frame = json.loads(await asyncio.wait_for(self.socket.recv(), timeout))
         self.seen.append(frame)
         return frame
@@ -45,6 +49,33 @@ class FrameClient:
                 ) from None
             if frame.get("type") == kind and all(frame.get(k) == v for k, v in fields.items()):
                 return frame
+
+    async def expect_keeping(
+        self, kind: str, timeout: float = 10.0, **fields: Any
+    ) -> dict[str, Any]:
+        """Like ``expect``, but the frames read past stay unread for the next ``expect``.
+
+        The protocol does not order an ack against the broadcast frames of the same step (a
+        message's echo or a status may overtake its ack), so a test waiting for the ack must
+        not throw those away.
+        """
+        skipped: list[dict[str, Any]] = []
+        try:
+            while True:
+                frame = await self.expect_any(timeout)
+                if frame.get("type") == kind and all(
+                    frame.get(k) == v for k, v in fields.items()
+                ):
+                    return frame
+                skipped.append(frame)
+        finally:
+            self.unread[:0] = skipped
+
+    async def expect_any(self, timeout: float = 10.0) -> dict[str, Any]:
+        try:
+            return await self.recv(timeout)
+        except TimeoutError:
+            raise AssertionError(f"no frame within {timeout} s; saw {self.seen[-10:]}") from None
 
     async def close(self) -> None:
         await self.socket.close()
