@@ -37,7 +37,7 @@ async def unanswered_chat(server: ServerProcess, contact: dict[str, Any]) -> str
     """A shopper nobody answers leaves contact details: the ``missed`` outcome."""
     shopper, _ = await visitor(server.ws_url, server.url)
     await shopper.send({"type": "message", "client_id": new_client_id(), "body": "Is it there?"})
-    conversation = (await shopper.expect("ack"))["conversation"]
+    conversation = (await shopper.expect_keeping("ack"))["conversation"]
     await shopper.expect("status", state="lead_capture", timeout=10)
     await shopper.send({"type": "contact", "consent": True, **contact})
     await shopper.expect_keeping("contact_saved")

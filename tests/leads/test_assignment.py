@@ -27,7 +27,7 @@ async def available(server: ServerProcess, email: str) -> FrameClient:
 async def answered_chat(server: ServerProcess, operator: FrameClient) -> str:
     shopper, _ = await visitor(server.ws_url, server.url)
     await shopper.send({"type": "message", "client_id": new_client_id(), "body": "Price?"})
-    conversation = (await shopper.expect("ack"))["conversation"]
+    conversation = (await shopper.expect_keeping("ack"))["conversation"]
     await operator.expect("ring", conversation=conversation, timeout=10)
     await operator.send({"type": "accept", "conversation": conversation})
     await operator.expect("conversation", id=conversation, state="connected")

@@ -25,7 +25,7 @@ async def test_a_refused_message_is_not_stored_and_can_be_sent_after_the_window(
     conversation = None
     for n in range(1, 4):
         await client.send({"type": "message", "client_id": f"m{n}", "body": f"message {n}"})
-        conversation = (await client.expect("ack", client_id=f"m{n}"))["conversation"]
+        conversation = (await client.expect_keeping("ack", client_id=f"m{n}"))["conversation"]
     assert conversation is not None
     await client.send({"type": "message", "client_id": "m4", "body": "message 4"})
     error = await client.expect("error", code="rate_limited")
@@ -40,7 +40,7 @@ async def test_a_refused_message_is_not_stored_and_can_be_sent_after_the_window(
     # The socket stayed open; after the wait the very same message goes through.
     await asyncio.sleep(error["retry_after"])
     await client.send({"type": "message", "client_id": "m4", "body": "message 4"})
-    assert (await client.expect("ack", client_id="m4"))["seq"] == 4
+    assert (await client.expect_keeping("ack", client_id="m4"))["seq"] == 4
     assert (await stored_bodies(server.database_url, conversation))[-1] == "message 4"
 
     # A client that keeps sending into the limit is closed like a flood (1008).

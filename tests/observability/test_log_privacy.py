@@ -163,7 +163,7 @@ async def test_nothing_personal_or_secret_reaches_the_log(
     # An Up: the shopper's words and the operator's reply.
     shopper, _ = await visitor(server.ws_url, server.url)
     await shopper.send({"type": "message", "client_id": new_client_id(), "body": BODY})
-    answered = (await shopper.expect("ack"))["conversation"]
+    answered = (await shopper.expect_keeping("ack"))["conversation"]
     await quinn.expect("ring", conversation=answered)
     await quinn.send({"type": "accept", "conversation": answered})
     await quinn.expect("conversation", id=answered, state="connected")

@@ -178,7 +178,7 @@ async def connected_chat(shopper_ws: str, origin: str, operator: FrameClient) ->
     """The shopper (on ``shopper_ws``) asks; ``operator`` accepts the ring; both start reading."""
     shopper_client, welcome = await visitor(shopper_ws, origin)
     await shopper_client.send({"type": "message", "client_id": "first", "body": "Hi there"})
-    ack = await shopper_client.expect("ack", client_id="first")
+    ack = await shopper_client.expect_keeping("ack", client_id="first")
     conversation = ack["conversation"]
     await operator.expect("ring", conversation=conversation)
     await operator.send({"type": "accept", "conversation": conversation})

@@ -34,7 +34,7 @@ async def _drive(world: Cluster, figures: Callable[[str], None]) -> None:
 
     shopper, welcome = await visitor(node0.ws_url, world.nginx.url)
     await shopper.send({"type": "message", "client_id": "first", "body": "Is the RAV4 here?"})
-    conv = (await shopper.expect("ack", client_id="first"))["conversation"]
+    conv = (await shopper.expect_keeping("ack", client_id="first"))["conversation"]
     await shopper.expect("status", conversation=conv, state="ringing_store")
     store_ring = await salesperson.expect("ring", conversation=conv)
     fire_at = await deadline_of(world.database_url, deadline_key(conv))

@@ -105,7 +105,7 @@ async def _sender(
             sent[client_id] = time.monotonic()
             await tab.send({"type": "message", "client_id": client_id, "body": BODY})
         for client_id in ids:
-            await tab.expect("ack", client_id=client_id, timeout=30)
+            await tab.expect_keeping("ack", client_id=client_id, timeout=30)
         await tab.close()
         round_ += 1
 

@@ -200,7 +200,7 @@ async def test_the_visitor_socket_never_joins_a_foreign_conversation(world: Worl
                 if refused is not None:
                     assert (await client.expect("error"))["code"] == refused, kind
                 elif kind == "message":
-                    ack = await client.expect("ack")
+                    ack = await client.expect_keeping("ack")
                     assert ack["client_id"] == frame["client_id"]
             started = [f["conversation"] for f in client.seen if f.get("conversation")]
             assert wanted not in started

@@ -71,7 +71,7 @@ async def test_up_ring_accept_chat_close(start_server: Callable[..., ServerProce
     await alex.send(
         {"type": "message", "conversation": conversation, "client_id": "a1", "body": "We do!"}
     )
-    assert (await alex.expect("ack", client_id="a1"))["seq"] == 2
+    assert (await alex.expect_keeping("ack", client_id="a1"))["seq"] == 2
     reply = await shopper.expect("message", seq=2)
     assert reply["author"] == {"kind": "staff", "name": "Alex Rivera"}
     await shopper.send({"type": "message", "client_id": "s2", "body": "Great, can I test drive?"})
@@ -246,7 +246,7 @@ async def test_a_shopper_who_leaves_keeps_their_place_for_the_grace_period(
     alex = await available(ALEX, server)
     shopper, welcome_token = await visitor(server.ws_url, server.url)
     await shopper.send({"type": "message", "client_id": "g1", "body": "still there?"})
-    conversation = (await shopper.expect("ack"))["conversation"]
+    conversation = (await shopper.expect_keeping("ack"))["conversation"]
     await alex.expect("ring", conversation=conversation)
     token = welcome_token["visitor"]
 
@@ -297,7 +297,7 @@ async def test_a_receptionist_hands_the_chat_back_to_the_store_warmly(
     await riley.send(
         {"type": "message", "conversation": conversation, "client_id": "r1", "body": "One sec!"}
     )
-    await riley.expect("ack", client_id="r1")
+    await riley.expect_keeping("ack", client_id="r1")
     await sam.send({"type": "accept", "conversation": conversation})
     mine = await sam.expect("conversation", id=conversation, state="connected")
     assert [m["body"] for m in mine["messages"]][-1] == "One sec!"

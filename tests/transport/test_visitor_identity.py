@@ -44,7 +44,7 @@ async def test_hello_writes_no_row_and_the_first_message_does(server: ServerProc
     assert await visitor_rows(server) == before
 
     await again.send({"type": "message", "client_id": "first", "body": "Is it still there?"})
-    ack = await again.expect("ack", client_id="first")
+    ack = await again.expect_keeping("ack", client_id="first")
     assert [r for r in await visitor_rows(server) if r not in before] == [
         (token_hash(token), "", "")
     ]
@@ -64,12 +64,12 @@ async def test_tabs_of_a_shopper_without_a_row_share_the_conversation(
     tab_b, welcome_b = await visitor(server.ws_url, server.url, token=token)
     assert welcome_b["visitor"] == token
     await tab_a.send({"type": "message", "client_id": new_client_id(), "body": "hello from A"})
-    ack = await tab_a.expect("ack")
+    ack = await tab_a.expect_keeping("ack")
     started = await tab_b.expect("conversation_started")
     assert started["conversation"] == ack["conversation"]
     # Tab B writes into the same conversation, and tab A sees it.
     await tab_b.send({"type": "message", "client_id": "from-b", "body": "and from B"})
-    ack_b = await tab_b.expect("ack", client_id="from-b")
+    ack_b = await tab_b.expect_keeping("ack", client_id="from-b")
     assert ack_b["conversation"] == ack["conversation"] and ack_b["seq"] == 2
     assert (await tab_a.expect("message", seq=2))["body"] == "and from B"
     assert await conversations(server) == 1
@@ -90,7 +90,7 @@ async def test_identify_before_any_message_writes_the_row(server: ServerProcess)
     await shopper.send({"type": "context", "visitor": {"name": "Ann Lee", "email": "ann@x.test"}})
     # A message after it proves the context frame was handled (frames are handled in order).
     await shopper.send({"type": "message", "client_id": "after", "body": "hi"})
-    await shopper.expect("ack", client_id="after")
+    await shopper.expect_keeping("ack", client_id="after")
     rows = [r for r in await visitor_rows(server) if r[0] == token_hash(token)]
     assert rows == [(token_hash(token), "Ann Lee", "ann@x.test")]
     await shopper.close()

@@ -38,12 +38,12 @@ async def test_ack_means_stored_and_resend_is_idempotent(server: ServerProcess) 
     assert welcome["conversation"] is None and welcome["visitor"]
     client_id = new_client_id()
     await shopper.send({"type": "message", "client_id": client_id, "body": "Is the RAV4 here?"})
-    ack = await shopper.expect("ack", client_id=client_id)
+    ack = await shopper.expect_keeping("ack", client_id=client_id)
     assert ack["seq"] == 1
     assert await stored_messages(server, ack["conversation"]) == [(1, "Is the RAV4 here?")]
     # The same client id again (a lost ack, a resend): same seq, nothing stored twice.
     await shopper.send({"type": "message", "client_id": client_id, "body": "Is the RAV4 here?"})
-    again = await shopper.expect("ack", client_id=client_id)
+    again = await shopper.expect_keeping("ack", client_id=client_id)
     assert again["seq"] == 1
     assert len(await stored_messages(server, ack["conversation"])) == 1
     await shopper.close()
@@ -55,7 +55,7 @@ async def test_resume_replays_exactly_what_came_after_last_seq(server: ServerPro
     conversation = None
     for n in range(1, 8):
         await shopper.send({"type": "message", "client_id": f"m{n}", "body": f"message {n}"})
-        ack = await shopper.expect("ack", client_id=f"m{n}")
+        ack = await shopper.expect_keeping("ack", client_id=f"m{n}")
         conversation = ack["conversation"]
         assert ack["seq"] == n
     await shopper.close()
@@ -97,7 +97,7 @@ async def test_malformed_frames_get_errors_and_the_socket_stays_open(
         error = await shopper.expect("error")
         assert error["code"] == code, (text, error)
     await shopper.send({"type": "message", "client_id": "ok", "body": "still here"})
-    assert (await shopper.expect("ack", client_id="ok"))["seq"] == 1
+    assert (await shopper.expect_keeping("ack", client_id="ok"))["seq"] == 1
     await shopper.close()
 
 

@@ -36,7 +36,7 @@ async def test_welcome_carries_theme_and_opening_and_context_updates_the_records
     assert datetime.fromisoformat(welcome["server_time"]).tzinfo is not None
 
     await shopper.send({"type": "message", "client_id": new_client_id(), "body": "Hola"})
-    ack = await shopper.expect("ack")
+    ack = await shopper.expect_keeping("ack")
     car = {"vin": "1FTFW1E50PFA00001", "year": "2023", "make": "Ford", "model": "F-150"}
     await shopper.send({"type": "context", "vehicle": car})
     await shopper.send(
