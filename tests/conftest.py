@@ -30,6 +30,32 @@ def pytest_report_header() -> str:
     return f"dealer-chat backend: {BACKEND}"
 
 
+FIGURES = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture
+def figures(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Record a measured figure (chaos, failures, fuzz): printed now (``-s``) and again in one
+    block at the end of the run, so CI's output carries the numbers a note reports."""
+    lines = request.config.stash.setdefault(FIGURES, [])
+
+    def record(line: str) -> None:
+        lines.append(f"{request.node.name}: {line}")
+        print(f"\n[figure] {line}")
+
+    return record
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    lines = config.stash.get(FIGURES, [])
+    if lines:
+        terminalreporter.write_sep("-", "measured figures (tests/scale, tests/fuzz)")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session")
 def pg() -> Iterator[PostgresServer]:
     with postgres_server() as server:

@@ -47,7 +47,10 @@ class FuzzSocket:
     async def open(self) -> None:
         headers = {"Cookie": self.cookie} if self.cookie else None
         self.socket = await connect(
-            self.url, origin=self.origin, additional_headers=headers, open_timeout=10  # type: ignore[arg-type]
+            self.url,
+            origin=self.origin,
+            additional_headers=headers,
+            open_timeout=10,  # type: ignore[arg-type]
         )
         if self.kind == "visitor":
             await self.socket.send(

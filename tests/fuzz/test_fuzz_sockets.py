@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -30,7 +31,10 @@ MIN_FRAMES = 100_000
 
 
 def test_fuzz_both_socket_protocols(
-    tmp_path: Path, pg: PostgresServer, redis_srv: RedisServer
+    tmp_path: Path,
+    pg: PostgresServer,
+    redis_srv: RedisServer,
+    figures: Callable[[str], None],
 ) -> None:
     server = ServerProcess(
         tmp_path / "node",
@@ -74,14 +78,14 @@ def test_fuzz_both_socket_protocols(
         assert server.process is not None and server.process.poll() is None, "server died"
         with urllib.request.urlopen(server.url + "/healthz", timeout=5) as response:
             assert response.status == 200
-        print(
-            f"\nfuzz: {stats.frames} frames (+{stats.probes} probes) over "
+        figures(
+            f"fuzz: {stats.frames} frames (+{stats.probes} probes) over "
             f"{VISITOR_SOCKETS} visitor and {CONSOLE_SOCKETS} console sockets in {elapsed:.0f} s; "
             f"{stats.error_frames} error frames, {stats.other_frames} other frames, "
             f"{stats.reconnects} reconnects; findings: {len(stats.findings)}"
         )
         for finding in stats.findings[:20]:
-            print("  finding:", finding)
+            figures(f"finding: {finding}")
         assert stats.frames >= MIN_FRAMES
         assert not stats.findings, stats.findings[:10]
     finally:

@@ -9,6 +9,7 @@ import asyncio
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -62,7 +63,7 @@ async def _wait_all_closed(database_url: str, timeout: float) -> list[tuple[str,
             await asyncio.sleep(0.5)
 
 
-async def _drive(world: Cluster, redis: RedisServer) -> None:
+async def _drive(world: Cluster, redis: RedisServer, figures: Callable[[str], None]) -> None:
     rng = random.Random(6)
     ledger = Ledger()
     emails = await seed_operators(world.database_url, SALESPEOPLE, RECEPTIONISTS)
@@ -70,8 +71,7 @@ async def _drive(world: Cluster, redis: RedisServer) -> None:
     # One at a time: password hashing is deliberately slow.
     cookies = [await op.sign_in() for op in operators]
     operator_tasks = [
-        asyncio.create_task(op.run(cookie))
-        for op, cookie in zip(operators, cookies, strict=True)
+        asyncio.create_task(op.run(cookie)) for op, cookie in zip(operators, cookies, strict=True)
     ]
     await asyncio.sleep(2)  # consoles up and available before the first shopper
 
@@ -159,8 +159,8 @@ async def _drive(world: Cluster, redis: RedisServer) -> None:
     assert not ledger.odd_errors, ledger.odd_errors[:5]
 
     shift_closed = sum(len(op.shift_closed) for op in operators)
-    print(
-        f"\nchaos: {NODES} nodes behind nginx, {SHOPPERS} shoppers, {len(operators)} operators, "
+    figures(
+        f"chaos: {NODES} nodes behind nginx, {SHOPPERS} shoppers, {len(operators)} operators, "
         f"load {load_s:.0f} s\n"
         f"  messages acked: {len(ledger.acked)} (stored in total: {len(messages)}), "
         f"conversations: {len(rows)}\n"
@@ -173,11 +173,14 @@ async def _drive(world: Cluster, redis: RedisServer) -> None:
 
 
 def test_chaos_nodes_and_redis_fail_nothing_acked_is_lost(
-    tmp_path: Path, pg: PostgresServer, redis_srv: RedisServer
+    tmp_path: Path,
+    pg: PostgresServer,
+    redis_srv: RedisServer,
+    figures: Callable[[str], None],
 ) -> None:
     database_url = pg.create_database("chaos")
     with cluster(tmp_path, database_url, redis_srv.url, NODES, LADDER) as world:
-        asyncio.run(_drive(world, redis_srv))
+        asyncio.run(_drive(world, redis_srv, figures))
         _metrics_stay_private(world)
 
 
