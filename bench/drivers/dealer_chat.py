@@ -29,6 +29,7 @@ from chat_server.ladder.hours import ALWAYS_OPEN
 PAGE = {"url": "/inventory/rav4", "title": "2024 Toyota RAV4", "referrer": ""}
 VEHICLE = {"vin": "2T3P1RFV8RC123456", "year": 2024, "make": "Toyota", "model": "RAV4"}
 START_ATTEMPTS = 5
+CLOSE_RESYNC = 1012  # "service restart": reconnect at once (docs/protocol.md)
 START_WAIT_S = 30.0
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -77,7 +78,9 @@ class DealerChatDriver(Driver):
             welcome = peer.want("welcome")
             try:
                 await peer.send(hello(token))
-                peer.state["token"] = (await asyncio.wait_for(welcome, START_WAIT_S))["visitor"]
+                answer = await asyncio.wait_for(welcome, START_WAIT_S)
+                peer.state["token"] = answer["visitor"]
+                peer.state["conversation"] = answer.get("conversation")
                 return peer
             except (ConnectionError, ConnectionClosed, TimeoutError):
                 await peer.close()
@@ -114,7 +117,18 @@ class DealerChatDriver(Driver):
             await asyncio.sleep(0.5 * (attempt + 1))
         else:
             raise TimeoutError(f"no ack for the first message of {room}")
-        await asyncio.wait_for(followed, START_WAIT_S)
+        try:
+            await asyncio.wait_for(followed, START_WAIT_S)
+        except ConnectionError:
+            # A swamped server closes tab B with 1012 when it cannot bring it up to date
+            # (its database pool timed out while joining the new conversation): the widget
+            # reconnects at once and the welcome names the conversation; so does this.
+            if tab_b.socket.close_code != CLOSE_RESYNC:
+                raise
+            await tab_b.close()
+            tab_b = await self._visitor(tab_a.state["token"], START_ATTEMPTS)
+            if tab_b.state["conversation"] is None:
+                raise RuntimeError(f"tab B of {room} rejoined no conversation") from None
         return tab_a, tab_b
 
     def chat_text(self, sender: Peer, body: str, seq: int) -> str:
