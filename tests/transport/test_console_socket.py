@@ -33,6 +33,17 @@ async def shopper_says(server: ServerProcess, body: str) -> tuple[FrameClient, s
     return shopper, ack["conversation"]
 
 
+async def unanswered_chat(
+    start_server: Callable[..., ServerProcess], body: str
+) -> tuple[ServerProcess, FrameClient, str]:
+    """A shopper whose chat nobody answers, waiting at lead capture (half-second windows)."""
+    server = start_server({"store_window": 0.5, "pool_window": 0.5})
+    open_store(server)
+    shopper, conversation = await shopper_says(server, body)
+    await shopper.expect("status", state="lead_capture", timeout=6)
+    return server, shopper, conversation
+
+
 async def conversation_row(server: ServerProcess, conversation_id: str) -> Conversation:
     async with open_database(server.database_url) as db, db.sessions() as session:
         return await session.get_one(Conversation, conversation_id)
@@ -164,10 +175,7 @@ async def test_store_window_passes_to_the_pool_which_answers_and_makes_a_lead(
 async def test_nobody_answers_contact_form_makes_a_missed_lead(
     start_server: Callable[..., ServerProcess],
 ) -> None:
-    server = start_server({"store_window": 0.5, "pool_window": 0.5})
-    open_store(server)
-    shopper, conversation = await shopper_says(server, "Hello?")
-    await shopper.expect("status", state="lead_capture", timeout=6)
+    server, shopper, conversation = await unanswered_chat(start_server, "Hello?")
     await shopper.send(
         {
             "type": "contact",
@@ -321,10 +329,7 @@ async def test_a_receptionist_hands_the_chat_back_to_the_store_warmly(
 async def test_a_filled_honeypot_marks_the_lead_as_spam(
     start_server: Callable[..., ServerProcess],
 ) -> None:
-    server = start_server({"store_window": 0.5, "pool_window": 0.5})
-    open_store(server)
-    shopper, conversation = await shopper_says(server, "Best price on the RAV4?")
-    await shopper.expect("status", state="lead_capture", timeout=6)
+    server, shopper, conversation = await unanswered_chat(start_server, "Best price on the RAV4?")
     await shopper.send(
         {
             "type": "contact",
