@@ -146,6 +146,8 @@ async def post_message(
         pending.tally.messages_stored += 1
         if appended.first_human_wait_s is not None:
             pending.tally.first_human_waits.append(appended.first_human_wait_s)
-        pending.add(conversation_channel(conversation_id), message_frame(message))
-        await publish(rt, pending)
+    # A resend is published again: the first attempt may have been stored by a node that
+    # died before publishing it. Every socket's cursor drops the copy it already has.
+    pending.add(conversation_channel(conversation_id), message_frame(message))
+    await publish(rt, pending)
     return message

@@ -32,12 +32,17 @@ def ack_frame(message: StoredMessage) -> dict[str, Any]:
     }
 
 
-def status_frame(conversation_id: str, state: str, agent_name: str | None) -> dict[str, Any]:
+def status_frame(
+    conversation_id: str, state: str, agent_name: str | None, last_seq: int
+) -> dict[str, Any]:
+    # ``last_seq`` lets a socket that missed the newest messages fetch them before it shows
+    # the new state (above all "closed", after which nothing more is said).
     return {
         "type": "status",
         "conversation": conversation_id,
         "state": state,
         "agent": {"name": agent_name} if agent_name else None,
+        "last_seq": last_seq,
     }
 
 

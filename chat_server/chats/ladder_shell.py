@@ -207,7 +207,12 @@ async def _carry_out_one(
             names = await _operator_names(session, [agent] if agent else [])
             outbox.add(
                 conversation_channel(conv_id),
-                status_frame(conv_id, phase.value, names.get(agent) if agent else None),
+                status_frame(
+                    conv_id,
+                    phase.value,
+                    names.get(agent) if agent else None,
+                    conversation.last_seq,
+                ),
             )
         case CreateLead(service=service):
             await create_lead(session, conversation, service, at, outbox)

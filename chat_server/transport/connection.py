@@ -161,9 +161,15 @@ class Connection:
             await self.send(message_frame(message))
             self.cursors[conversation_id] = message.seq
 
-    def mark_sent(self, conversation_id: str, seq: int) -> None:
-        if conversation_id in self.cursors:
-            self.cursors[conversation_id] = max(self.cursors[conversation_id], seq)
+    async def fill_tail(self, conversation_id: str, last_seq: Any) -> None:
+        """Send what this socket missed up to ``last_seq`` (from a status or close frame).
+
+        A gap is otherwise found only when a later message arrives; the last messages of a
+        chat have none after them, so the frame that ends it checks instead.
+        """
+        cursor = self.cursors.get(conversation_id)
+        if cursor is not None and isinstance(last_seq, int) and last_seq > cursor:
+            await self.fill(conversation_id, up_to=last_seq)
 
     # --- delivery -------------------------------------------------------------------
 
@@ -187,6 +193,8 @@ class Connection:
             return
         if kind == "typing" and frame.get("from") == self.side:
             return
+        if kind == "status":
+            await self.fill_tail(frame["conversation"], frame.get("last_seq"))
         if self.on_control is not None and await self.on_control(kind, frame):
             return
         await self.send_text(raw)

@@ -14,12 +14,12 @@ from chat_server.chats.access import OperatorView, answering_tier, operator_view
 from chat_server.chats.channels import conversation_channel, operator_channel
 from chat_server.chats.conversations import post_message
 from chat_server.chats.fanout import encode
-from chat_server.chats.frames import ack_frame, error_frame, iso, typing_frame
+from chat_server.chats.frames import ack_frame, error_frame, iso, message_frame, typing_frame
 from chat_server.chats.ladder_shell import ConversationNotFound, advance
 from chat_server.chats.messages import ConversationClosed, messages_after
 from chat_server.chats.notes import note_frame
 from chat_server.chats.presence import set_online, set_presence
-from chat_server.chats.records import dealership_view
+from chat_server.chats.records import StoredMessage, dealership_view
 from chat_server.chats.views import conversation_frame, ring_frame
 from chat_server.ladder.types import (
     Accept,
@@ -128,23 +128,35 @@ class ConsoleSession:
                         ring.expires_at,
                     )
                 )
-            conversations = []
-            owned = await session.scalars(
-                select(Conversation).where(
-                    Conversation.owner_id == self.operator.id,
-                    Conversation.state == Phase.CONNECTED.value,
+            owned = list(
+                await session.scalars(
+                    select(Conversation.id).where(
+                        Conversation.owner_id == self.operator.id,
+                        Conversation.state == Phase.CONNECTED.value,
+                    )
                 )
             )
-            for conversation in owned:
+        # Listen first, read the transcripts second: a message stored in between is then in
+        # the transcript or queued live (and dropped by the cursor if both), never in neither.
+        for conversation_id in owned:
+            await self.rt.hub.join(conversation_channel(conversation_id), self.conn.inbox)
+        conversations = []
+        async with self.rt.db.sessions() as session:
+            for conversation_id in owned:
+                conversation = await session.get_one(Conversation, conversation_id)
+                if (
+                    conversation.owner_id != self.operator.id
+                    or conversation.state != Phase.CONNECTED.value
+                ):
+                    continue  # it moved on meanwhile; its ``conversation`` frame is queued
                 dealership = dealership_view(
                     await session.get_one(Dealership, conversation.dealership_id)
                 )
-                messages = await messages_after(session, conversation.id, 0)
+                history = await messages_after(session, conversation.id, 0)
+                self._follow(conversation.id, history)
                 conversations.append(
-                    await conversation_frame(session, conversation, dealership, messages)
+                    await conversation_frame(session, conversation, dealership, history)
                 )
-        for frame in conversations:
-            await self._listen(frame)
         await self.conn.send(
             {
                 "type": "welcome",
@@ -160,11 +172,26 @@ class ConsoleSession:
             }
         )
 
-    async def _listen(self, frame: dict[str, Any]) -> None:
-        """Follow a conversation this operator now owns, from the last message they have."""
-        known = max((m["seq"] for m in frame.get("messages", [])), default=0)
-        await self.rt.hub.join(conversation_channel(frame["id"]), self.conn.inbox)
-        self.conn.cursors[frame["id"]] = max(known, self.conn.cursors.get(frame["id"], 0))
+    def _follow(self, conversation_id: str, history: list[StoredMessage]) -> None:
+        """Deliver live messages of a joined conversation after the transcript just sent."""
+        last = history[-1].seq if history else 0
+        self.conn.cursors[conversation_id] = max(last, self.conn.cursors.get(conversation_id, 0))
+
+    async def _fresh_transcript(self, frame: dict[str, Any]) -> dict[str, Any]:
+        """``frame`` with the transcript as it is now, read after joining the conversation.
+
+        The transcript in a published ``conversation`` frame was read when it was published.
+        It may reach this socket late (a publisher backlog, a console that reconnected in
+        between and already has the chat from its welcome): passed on as it was, it would
+        show the console an older transcript than the messages it has already been sent.
+        """
+        conversation_id = frame["id"]
+        await self.rt.hub.join(conversation_channel(conversation_id), self.conn.inbox)
+        async with self.rt.db.sessions() as session:
+            history = await messages_after(session, conversation_id, 0)
+        self._follow(conversation_id, history)
+        last_seq = max(frame.get("last_seq") or 0, history[-1].seq if history else 0)
+        return {**frame, "messages": [message_frame(m) for m in history], "last_seq": last_seq}
 
     async def _control(self, kind: str, frame: dict[str, Any]) -> bool:
         if kind == "status":
@@ -173,12 +200,12 @@ class ConsoleSession:
             owner = frame.get("owner") or {}
             mine = owner.get("id") == self.operator.id
             if mine and frame["state"] == Phase.CONNECTED.value:
-                await self._listen(frame)
-                await self.conn.send_text(encode(frame))
-                await self.conn.fill(frame["id"])  # anything said between the frame and now
+                await self.conn.send(await self._fresh_transcript(frame))
                 return True
             if frame["state"] == Phase.CLOSED.value or frame["id"] in self.conn.cursors:
-                # Closed, or handed over to a colleague: this console stops following it.
+                # Closed, or handed over to a colleague: this console stops following it,
+                # once it has every message said before that.
+                await self.conn.fill_tail(frame["id"], frame.get("last_seq"))
                 await self.conn.leave(frame["id"])
         return False
 
