@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chat_server.chats.access import OperatorView, answering_tier, operator_view
@@ -105,29 +107,7 @@ class ConsoleSession:
             presence = await session.scalar(
                 select(Operator.presence).where(Operator.id == self.operator.id)
             )
-            rings = []
-            open_rings = await session.scalars(
-                select(RingRecord).where(
-                    RingRecord.operator_id == self.operator.id,
-                    RingRecord.ended_at.is_(None),
-                    RingRecord.expires_at > now,
-                )
-            )
-            for ring in open_rings:
-                conversation = await session.get_one(Conversation, ring.conversation_id)
-                dealership = dealership_view(
-                    await session.get_one(Dealership, conversation.dealership_id)
-                )
-                rings.append(
-                    await ring_frame(
-                        session,
-                        conversation,
-                        dealership,
-                        Tier(ring.tier),
-                        ring.quiet,
-                        ring.expires_at,
-                    )
-                )
+            rings = await self._open_rings(session, now)
             owned = list(
                 await session.scalars(
                     select(Conversation.id).where(
@@ -136,27 +116,6 @@ class ConsoleSession:
                     )
                 )
             )
-        # Listen first, read the transcripts second: a message stored in between is then in
-        # the transcript or queued live (and dropped by the cursor if both), never in neither.
-        for conversation_id in owned:
-            await self.rt.hub.join(conversation_channel(conversation_id), self.conn.inbox)
-        conversations = []
-        async with self.rt.db.sessions() as session:
-            for conversation_id in owned:
-                conversation = await session.get_one(Conversation, conversation_id)
-                if (
-                    conversation.owner_id != self.operator.id
-                    or conversation.state != Phase.CONNECTED.value
-                ):
-                    continue  # it moved on meanwhile; its ``conversation`` frame is queued
-                dealership = dealership_view(
-                    await session.get_one(Dealership, conversation.dealership_id)
-                )
-                history = await messages_after(session, conversation.id, 0)
-                self._follow(conversation.id, history)
-                conversations.append(
-                    await conversation_frame(session, conversation, dealership, history)
-                )
         await self.conn.send(
             {
                 "type": "welcome",
@@ -167,10 +126,58 @@ class ConsoleSession:
                 },
                 "presence": presence,
                 "rings": rings,
-                "conversations": conversations,
+                "conversations": await self._follow_owned(owned),
                 "server_time": iso(now),
             }
         )
+
+    async def _open_rings(self, session: AsyncSession, now: datetime) -> list[dict[str, Any]]:
+        rings = []
+        open_rings = await session.scalars(
+            select(RingRecord).where(
+                RingRecord.operator_id == self.operator.id,
+                RingRecord.ended_at.is_(None),
+                RingRecord.expires_at > now,
+            )
+        )
+        for ring in open_rings:
+            conversation = await session.get_one(Conversation, ring.conversation_id)
+            dealership = dealership_view(
+                await session.get_one(Dealership, conversation.dealership_id)
+            )
+            rings.append(
+                await ring_frame(
+                    session, conversation, dealership, Tier(ring.tier), ring.quiet, ring.expires_at
+                )
+            )
+        return rings
+
+    async def _follow_owned(self, owned: list[str]) -> list[dict[str, Any]]:
+        """Join the chats this operator owns and return their frames with whole transcripts."""
+        # Listen first, read the transcripts second: a message stored in between is then in
+        # the transcript or queued live (and dropped by the cursor if both), never in neither.
+        for conversation_id in owned:
+            await self.rt.hub.join(conversation_channel(conversation_id), self.conn.inbox)
+        frames = []
+        moved_on = []
+        async with self.rt.db.sessions() as session:
+            for conversation_id in owned:
+                conversation = await session.get_one(Conversation, conversation_id)
+                if (
+                    conversation.owner_id != self.operator.id
+                    or conversation.state != Phase.CONNECTED.value
+                ):
+                    moved_on.append(conversation_id)  # closed or handed over meanwhile
+                    continue
+                dealership = dealership_view(
+                    await session.get_one(Dealership, conversation.dealership_id)
+                )
+                history = await messages_after(session, conversation.id, 0)
+                self._follow(conversation.id, history)
+                frames.append(await conversation_frame(session, conversation, dealership, history))
+        for conversation_id in moved_on:
+            await self.rt.hub.leave(conversation_channel(conversation_id), self.conn.inbox)
+        return frames
 
     def _follow(self, conversation_id: str, history: list[StoredMessage]) -> None:
         """Deliver live messages of a joined conversation after the transcript just sent."""
