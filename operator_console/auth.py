@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from collections.abc import MutableMapping
 from datetime import datetime, timedelta
@@ -12,9 +13,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 
+from chat_server.broker import BrokerUnavailable
 from chat_server.chats.access import OperatorView, operator_view
+from chat_server.chats.channels import operator_channel
+from chat_server.chats.fanout import encode
 from chat_server.runtime import Runtime
 from chat_server.store.models import Operator
+
+log = logging.getLogger(__name__)
 
 Session = MutableMapping[str, Any]
 
@@ -93,7 +99,9 @@ async def change_password(rt: Runtime, operator_id: int, current: str, new: str)
             return None
         row.password_hash = await asyncio.to_thread(hash_password, new)
         row.session_epoch += 1
-        return row.session_epoch
+        epoch = row.session_epoch
+    await _close_older_consoles(rt, operator_id, epoch)
+    return epoch
 
 
 def sign_in(session: Session, operator: OperatorView) -> None:
@@ -116,11 +124,30 @@ async def end_sessions(rt: Runtime, operator_id: int) -> None:
     in the database, so a copied cookie with the old epoch is refused everywhere at once.
     """
     async with rt.db.sessions() as session, session.begin():
-        await session.execute(
+        epoch = await session.scalar(
             update(Operator)
             .where(Operator.id == operator_id)
             .values(session_epoch=Operator.session_epoch + 1)
+            .returning(Operator.session_epoch)
         )
+    if epoch is not None:
+        await _close_older_consoles(rt, operator_id, epoch)
+
+
+async def _close_older_consoles(rt: Runtime, operator_id: int, epoch: int) -> None:
+    """Close this operator's open console sockets signed in before ``epoch``, on every node.
+
+    A socket was authenticated once, when it opened; without this it would keep receiving
+    rings and chats for a session that has ended. The browser's console then reconnects,
+    and only a cookie of the new epoch gets back in.
+    """
+    frame = encode({"type": "session_ended", "epoch": epoch})
+    try:
+        await rt.hub.publish(operator_channel(operator_id), frame)
+    except BrokerUnavailable:
+        # The epoch is already bumped: the cookie is refused everywhere, and these sockets
+        # end at their next reconnect (a broker outage closes them for resync anyway).
+        log.warning("could not tell open consoles that a session ended", exc_info=True)
 
 
 async def current_operator(rt: Runtime, session: Session) -> OperatorView | None:

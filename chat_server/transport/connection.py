@@ -46,6 +46,7 @@ INSPECTED_PREFIXES = (
     '{"type":"typing"',
     '{"type":"status"',
     '{"type":"conversation',  # conversation and conversation_started
+    '{"type":"session_ended"',
 )
 
 

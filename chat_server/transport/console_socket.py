@@ -203,6 +203,11 @@ class ConsoleSession:
     async def _control(self, kind: str, frame: dict[str, Any]) -> bool:
         if kind == "status":
             return True  # visitor-facing; the owner gets ``conversation`` frames instead
+        if kind == "session_ended":
+            # Signed out (or the password changed): a socket opened before that ends now.
+            if frame.get("epoch", 0) > self.operator.session_epoch:
+                await self.conn.close(CLOSE_POLICY, "signed out")
+            return True
         if kind == "conversation":
             owner = frame.get("owner") or {}
             mine = owner.get("id") == self.operator.id

@@ -4,20 +4,29 @@ and every state-changing console route refusing a missing or wrong CSRF token or
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
 import pytest
 from sqlalchemy import func, select
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from chat_server.demo_world import DEMO_PASSWORD
 from chat_server.store.database import open_database
 from chat_server.store.models import LeadTask, Operator
 from operator_console.auth import verify_password
-from tests.security.conftest import World, anonymous_session, csrf_of, jar, signed_in
+from tests.security.conftest import (
+    MORGAN,
+    World,
+    anonymous_session,
+    csrf_of,
+    jar,
+    signed_in,
+)
 from tests.security.test_access_matrix import SIGN_IN, app_endpoints, outcome_of
 
 SAM = "sam@demo-motors.test"  # not one of the matrix's principals: his sessions are ours to end
@@ -76,6 +85,37 @@ async def test_sign_out_ends_every_copy_of_the_session(world: World) -> None:
     # Signing in again works, with a session of its own.
     again, _ = await signed_in(world.url, SAM)
     assert again[SESSION] not in (copy[SESSION], elsewhere[SESSION])
+
+
+async def _open_console(world: World, cookies: dict[str, str]) -> ClientConnection:
+    """A console socket past its welcome."""
+    socket = await connect(
+        world.server.ws_url + "/ws/console",
+        origin=world.url,  # type: ignore[arg-type]
+        additional_headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())},
+    )
+    welcome = json.loads(await asyncio.wait_for(socket.recv(), 10))
+    assert welcome["type"] == "welcome"
+    return socket
+
+
+async def test_sign_out_closes_the_consoles_already_open(world: World) -> None:
+    here, here_csrf = await signed_in(world.url, SAM)
+    elsewhere, _ = await signed_in(world.url, SAM)  # a console left open on another device
+    colleague, _ = await signed_in(world.url, MORGAN)
+    left_open = await _open_console(world, elsewhere)
+    theirs = await _open_console(world, colleague)
+    async with httpx.AsyncClient(base_url=world.url, cookies=jar(world.url, here)) as http:
+        response = await http.post("/console/sign-out", data={"csrf_token": here_csrf})
+        assert outcome_of(response) == SIGN_IN
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:  # frames queued before the close (presence, rings) come first
+            await asyncio.wait_for(left_open.recv(), 5)
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1008, "signed out")
+    # Another operator's console is untouched.
+    await asyncio.wait_for(await theirs.ping(), 5)
+    await theirs.close()
 
 
 # --- CSRF and cross-site requests -----------------------------------------------------------
