@@ -70,6 +70,7 @@ class Settings:
     limit_site_messages: Rate | None = Rate(6000, 60.0)
     limit_address_conversations: Rate | None = Rate(30, 3600.0)
     limit_address_connects: Rate | None = Rate(120, 60.0)
+    limit_address_sign_ins: Rate | None = Rate(20, 300.0)
     # Concurrent sockets on this node: per client address, and in total (0 = derived from
     # the open-files limit, and never above it).
     limit_sockets_per_address: int = 200
@@ -220,6 +221,7 @@ LIMIT_RATES = {
     "LIMIT_SITE_MESSAGES": "limit_site_messages",
     "LIMIT_ADDRESS_CONVERSATIONS": "limit_address_conversations",
     "LIMIT_ADDRESS_CONNECTS": "limit_address_connects",
+    "LIMIT_ADDRESS_SIGN_INS": "limit_address_sign_ins",
 }
 RATE_UNITS = {
     **dict.fromkeys(("s", "sec", "second"), 1.0),

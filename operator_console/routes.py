@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from starlette.requests import Request
@@ -27,7 +26,6 @@ from operator_console.auth import (
 )
 from operator_console.dashboard_pages import dashboard_csv, dashboard_page, waiting_api
 from operator_console.lead_pages import lead_routes
-from operator_console.throttle import SlidingWindow
 
 HERE = Path(__file__).parent
 
@@ -38,13 +36,6 @@ def _runtime(request: Request) -> Runtime:
 
 def _templates(request: Request) -> Jinja2Templates:
     return request.app.state.templates
-
-
-def _throttle(request: Request) -> SlidingWindow:
-    throttle = getattr(request.app.state, "sign_in_throttle", None)
-    if throttle is None:
-        throttle = request.app.state.sign_in_throttle = SlidingWindow()
-    return throttle
 
 
 def _to_sign_in() -> RedirectResponse:
@@ -62,14 +53,23 @@ async def sign_in_page(request: Request) -> Response:
     email = str(form.get("email", ""))[:320]
     password = str(form.get("password", ""))[:1000]
     error = None
-    client = request.client.host if request.client else "unknown"
+    status = 400
+    rt = _runtime(request)
+    # The client's address as the trusted proxy reports it: behind nginx every request
+    # comes from nginx, and one shared budget would lock a whole showroom out.
+    address = rt.guard.address(request.client.host if request.client else None, request.headers)
     if not csrf_ok(request.session, form.get("csrf_token")):
         error = "Your sign-in form expired. Please try again."
-    elif not _throttle(request).allow(client, time.monotonic()):
-        error = "Too many sign-in attempts from here. Wait a few minutes and try again."
+    elif (refused := await rt.guard.sign_in(address)) is not None:
+        minutes = max(1, round(refused.retry_after_s / 60))
+        status = 429
+        error = (
+            f"Too many sign-in attempts from here. Try again in {minutes} "
+            f"minute{'s' if minutes != 1 else ''}."
+        )
     else:
         try:
-            operator = await authenticate(_runtime(request), email, password)
+            operator = await authenticate(rt, email, password)
         except AccountLocked:
             operator = None
             error = (
@@ -84,7 +84,7 @@ async def sign_in_page(request: Request) -> Response:
         request,
         "sign_in.html",
         {"error": error, "email": email, "csrf_token": csrf_token(request.session)},
-        status_code=400,
+        status_code=status,
     )
 
 

@@ -26,6 +26,7 @@ LIMIT_NAMES = {
     "msg:site:": "site",
     "conv:address:": "conversations",
     "connect:address:": "connects",
+    "signin:address:": "sign_ins",
 }
 
 
@@ -84,6 +85,17 @@ class Guard:
         if address.key is None:
             return None
         limits = _limit(f"connect:address:{address.key}", self.settings.limit_address_connects)
+        return refusal(await self.limiter.hit(*limits))
+
+    async def sign_in(self, address: ClientAddress) -> Refusal | None:
+        """A console sign-in attempt from ``address``: None, or the refusal.
+
+        Counted on the shared limiter, so an address trying many accounts gets the same
+        number of tries however many nodes the balancer spreads it over.
+        """
+        if address.key is None:
+            return None
+        limits = _limit(f"signin:address:{address.key}", self.settings.limit_address_sign_ins)
         return refusal(await self.limiter.hit(*limits))
 
     async def message(

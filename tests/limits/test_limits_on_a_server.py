@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from chat_server.demo_world import DEMO_LOGINS
+from chat_server.demo_world import DEMO_LOGINS, DEMO_PASSWORD
 from tests.limits.helpers import refused_with, shopper, stored_bodies
+from tests.security.conftest import csrf_of
 from tests.support.clients import console, new_client_id
 from tests.support.server_process import ServerProcess
 
@@ -119,3 +121,34 @@ async def test_an_untrusted_forwarder_and_the_node_total(
     assert closed.value.rcvd.reason == "server busy: try again later"
     for client in (v1, v2, operator):
         await client.close()
+
+
+async def test_sign_ins_are_limited_per_client_address_behind_the_proxy(
+    start_server: Callable[..., ServerProcess],
+) -> None:
+    server = start_server(
+        SLOW,
+        env={"DEALER_CHAT_LIMIT_EXEMPT": "", "DEALER_CHAT_LIMIT_ADDRESS_SIGN_INS": "3/60s"},
+    )
+    email, password = DEMO_LOGINS[0].email, DEMO_PASSWORD
+
+    async def attempt(http: httpx.AsyncClient, client: str, email: str, password: str) -> int:
+        token = csrf_of((await http.get("/console/sign-in")).text)
+        response = await http.post(
+            "/console/sign-in",
+            data={"email": email, "password": password, "csrf_token": token},
+            headers={"X-Forwarded-For": client},
+        )
+        if response.status_code == 429:
+            assert "Too many sign-in attempts from here" in response.text
+        return response.status_code
+
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        # An unknown account, so the per-account lockout stays out of it.
+        tries = [await attempt(http, "203.0.113.7", "nobody@example.com", "x") for _ in range(4)]
+        assert tries == [400, 400, 400, 429]
+        # Refused before the password is checked, even the right one.
+        assert await attempt(http, "203.0.113.7", email, password) == 429
+    # Another client behind the same proxy has its own budget.
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        assert await attempt(http, "203.0.113.8", email, password) == 303
