@@ -35,6 +35,7 @@ CLOSE_TOO_BIG = 1009
 CLOSE_RESYNC = 1012  # "service restart": reconnect, and the welcome carries the full state
 OVERFLOW_GRACE_S = 2.0  # an overflowed socket not closed politely by then is reset
 CLOSE_TRY_AGAIN = 1013  # over a socket cap or the connection-attempt limit (chat_server/limits)
+CLOSE_GONE = 1006  # reported to handlers that send after this side closed the socket
 RATE_PER_S = 20.0
 RATE_BURST = 40.0
 
@@ -108,7 +109,15 @@ class Connection:
         await self.send_text(encode(frame))
 
     async def send_text(self, text: str) -> None:
+        """Send one frame; raises ``WebSocketDisconnect`` once this socket is closed.
+
+        A handler can still be answering a frame when the writer closes the socket (a
+        resync, an overflow): its reply is dropped the way a peer's disconnect is, and the
+        client's reconnect replays what it needs.
+        """
         async with self._send_lock:
+            if self.websocket.application_state == WebSocketState.DISCONNECTED:
+                raise WebSocketDisconnect(CLOSE_GONE, "the server closed this socket")
             await self.websocket.send_text(text)
 
     async def close(self, code: int, reason: str) -> None:

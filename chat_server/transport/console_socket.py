@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from chat_server.broker import BrokerUnavailable
 from chat_server.chats.access import OperatorView, answering_tier, operator_view
 from chat_server.chats.channels import conversation_channel, operator_channel
 from chat_server.chats.conversations import post_message
@@ -242,10 +243,10 @@ class ConsoleSession:
                 await self._contact(request)
         except FrameError as error:
             await self.conn.send(error_frame(error.code, error.message))
-        except (SQLAlchemyError, OSError) as error:
-            # Storage refused the write: nothing was acked; the client retries the same frame.
+        except (SQLAlchemyError, OSError, BrokerUnavailable) as error:
+            # Storage (or the broker) refused: nothing was acked; the client retries the frame.
             log.warning(
-                "console frame refused, storage unavailable: %r",
+                "console frame refused, storage or broker unavailable: %r",
                 error,
                 extra={"operator": self.operator.id},
             )

@@ -220,11 +220,11 @@ class VisitorSession:
                 await self._context(request)
         except FrameError as error:
             await self.conn.send(error_frame(error.code, error.message))
-        except (SQLAlchemyError, OSError) as error:
-            # The database refused or vanished: nothing was acked, so the client may retry
-            # with the same client_id (idempotent) instead of losing the message.
+        except (SQLAlchemyError, OSError, BrokerUnavailable) as error:
+            # The database or the broker refused or vanished: nothing was acked, so the client
+            # may retry with the same client_id (idempotent) instead of losing the message.
             log.warning(
-                "visitor frame refused, storage unavailable: %r",
+                "visitor frame refused, storage or broker unavailable: %r",
                 error,
                 extra={"conversation": self.conversation_id, "dealership": self.dealership.id},
             )
@@ -428,8 +428,15 @@ class VisitorSession:
     async def _attach(self, conversation_id: str) -> None:
         self.conversation_id = conversation_id
         self.conversation_open = True
-        self.conn.cursors[conversation_id] = 0
-        await self.rt.hub.join(conversation_channel(conversation_id), self.conn.inbox)
+        self.conn.cursors[conversation_id] = 0  # before joining: frames may come at once
+        try:
+            await self.rt.hub.join(conversation_channel(conversation_id), self.conn.inbox)
+        except BaseException:
+            # Not followed, so not started: the client's retry attaches afresh.
+            self.conn.cursors.pop(conversation_id, None)
+            self.conversation_id = None
+            self.conversation_open = False
+            raise
         self.rt.sockets.add_visitor(conversation_id)
 
     async def _forget_conversation(self) -> None:

@@ -8,6 +8,7 @@ unchanged, so the chaos test also exercises the deployment file.
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import signal
 import time
@@ -103,3 +104,29 @@ def cluster(
         proxy = stack.enter_context(nginx_server([node.port for node in nodes]))
         asyncio.run(allow_origin(database_url, proxy.url))
         yield Cluster(nodes=nodes, nginx=proxy, database_url=database_url)
+
+
+# What uvicorn and asyncio log when an exception escaped a handler or a task.
+CRASH_MARKERS = ("Exception in ASGI application", "Task exception was never retrieved")
+TRACEBACK_LINES = (" ", "Traceback", "During handling", "The above")
+LOG_RECORD = re.compile(r"^(\d{4}-\d\d-\d\d |\{)")  # text or JSON log format
+
+
+def unhandled_errors(log_path: Path) -> list[str]:
+    """Each crash a node logged, as "marker: the exception's last line"."""
+    lines = log_path.read_text(errors="replace").splitlines()
+    found = []
+    for index, line in enumerate(lines):
+        marker = next((m for m in CRASH_MARKERS if m in line), None)
+        if marker is None:
+            continue
+        # The traceback runs until the next log record; its last unindented line is the
+        # exception that escaped (earlier ones are the chained exceptions it replaced).
+        last = "?"
+        for following in lines[index + 1 : index + 400]:
+            if LOG_RECORD.match(following):
+                break
+            if following and not following.startswith(TRACEBACK_LINES):
+                last = following
+        found.append(f"{marker}: {last}")
+    return found

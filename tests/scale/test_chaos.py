@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from chat_server.store.database import open_database
 from chat_server.store.models import Conversation, LeadConversation, Message
 from tests.scale.chaos_clients import Ledger, Operator, Shopper
-from tests.scale.cluster import Cluster, cluster, seed_operators
+from tests.scale.cluster import Cluster, cluster, seed_operators, unhandled_errors
 from tests.support.postgres_server import PostgresServer
 from tests.support.redis_server import RedisServer
 
@@ -157,6 +157,10 @@ async def _drive(world: Cluster, redis: RedisServer, figures: Callable[[str], No
     assert set(outcomes) <= OUTCOMES, outcomes
     assert all(count == 1 for count in leads_per_conversation.values())
     assert not ledger.odd_errors, ledger.odd_errors[:5]
+
+    # 5. No node crashed a request or a socket on the way: every failure was handled.
+    crashes = [crash for node in world.nodes for crash in unhandled_errors(node.log_path)]
+    assert not crashes, f"{len(crashes)} unhandled exceptions in node logs: {crashes[:5]}"
 
     shift_closed = sum(len(op.shift_closed) for op in operators)
     figures(
