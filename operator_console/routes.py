@@ -55,8 +55,8 @@ async def sign_in_page(request: Request) -> Response:
     error = None
     status = 400
     rt = _runtime(request)
-    # The client's address as the trusted proxy reports it: behind nginx every request
-    # comes from nginx, and one shared budget would lock a whole showroom out.
+    # The client's address as a trusted proxy reports it (as for the visitor socket), counted
+    # on the shared limiter: a per-process count gave an address N tries per node.
     address = rt.guard.address(request.client.host if request.client else None, request.headers)
     if not csrf_ok(request.session, form.get("csrf_token")):
         error = "Your sign-in form expired. Please try again."
