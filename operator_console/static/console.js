@@ -68,6 +68,9 @@
       if (ws !== sock) return;
       const wasWelcomed = welcomed;
       if (!wasWelcomed) failuresBeforeWelcome += 1;
+      // Signed out elsewhere (or the password changed): one retry tells whether this tab's
+      // cookie still gets in; if it does not, say so at once instead of after three tries.
+      if (wasWelcomed && e.code === 1008 && e.reason === 'signed out') failuresBeforeWelcome = 2;
       ws = null;
       welcomed = false;
       el.presence.disabled = true;
