@@ -14,10 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_server.chats.channels import operator_channel
 from chat_server.chats.fanout import encode
@@ -30,7 +31,8 @@ ONLINE_TTL = timedelta(seconds=30)
 HEARTBEAT_S = 10.0
 
 
-async def set_online(rt: Runtime, operator_ids: list[int], online: bool) -> None:
+async def set_online(rt: Runtime, operator_ids: list[int]) -> None:
+    """Renew the heartbeat of operators with a console open on this node."""
     if not operator_ids:
         return
     now = rt.clock.now()
@@ -38,8 +40,36 @@ async def set_online(rt: Runtime, operator_ids: list[int], online: bool) -> None
         await session.execute(
             update(Operator)
             .where(Operator.id.in_(operator_ids))
-            .values(online_until=now + ONLINE_TTL if online else now)
+            .values(online_until=now + ONLINE_TTL)
         )
+
+
+async def set_offline(rt: Runtime, operator_id: int) -> None:
+    """Their last console on this node closed: stop ringing them now, not at the TTL."""
+    now = rt.clock.now()
+    async with rt.db.sessions() as session, session.begin():
+        await mark_offline(session, operator_id, since=now, now=now)
+
+
+async def mark_offline(
+    session: AsyncSession, operator_id: int, *, since: datetime, now: datetime
+) -> bool:
+    """Mark an operator offline unless a console renewed them after ``since``; True if marked.
+
+    A reload closes the old console and opens a new one, and on one node the two race: the
+    new console's renewal and the old one's "offline" are written concurrently, and "offline"
+    landing last kept a salesperson with an open console out of the roster until the next
+    heartbeat (a ring missed). A renewal after ``since`` wrote a TTL ending after
+    ``since + ONLINE_TTL``, so this condition lets it win whatever the commit order.
+    (A console on another node that renewed *before* ``since`` is still overwritten; its
+    node's next heartbeat, within ``HEARTBEAT_S``, puts the operator back.)
+    """
+    marked = await session.execute(
+        update(Operator)
+        .where(Operator.id == operator_id, Operator.online_until < since + ONLINE_TTL)
+        .values(online_until=now)
+    )
+    return bool(marked.rowcount)  # type: ignore[attr-defined]
 
 
 async def set_presence(rt: Runtime, operator_id: int, status: str) -> None:
@@ -110,7 +140,7 @@ class PresenceHeartbeat:
         while True:
             await asyncio.sleep(self._interval_s)
             try:
-                await set_online(self._rt, list(self._rt.sockets.operators), True)
+                await set_online(self._rt, list(self._rt.sockets.operators))
             except Exception:
                 log.warning("presence heartbeat failed; retrying", exc_info=True)
 

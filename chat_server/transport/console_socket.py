@@ -21,7 +21,7 @@ from chat_server.chats.frames import ack_frame, error_frame, iso, message_frame,
 from chat_server.chats.ladder_shell import ConversationNotFound, advance
 from chat_server.chats.messages import ConversationClosed, messages_after
 from chat_server.chats.notes import note_frame
-from chat_server.chats.presence import set_online, set_presence
+from chat_server.chats.presence import set_offline, set_online, set_presence
 from chat_server.chats.records import StoredMessage, dealership_view
 from chat_server.chats.views import conversation_frame, ring_frame
 from chat_server.ladder.types import (
@@ -80,7 +80,7 @@ class ConsoleSession:
 
     async def run(self) -> None:
         self.rt.sockets.add_operator(self.operator.id)
-        await set_online(self.rt, [self.operator.id], True)
+        await set_online(self.rt, [self.operator.id])
         try:
             await self.rt.hub.join(operator_channel(self.operator.id), self.conn.inbox)
             await self._welcome()
@@ -100,7 +100,7 @@ class ConsoleSession:
             if self.rt.sockets.remove_operator(self.operator.id) == 0:
                 # Their last console here closed: stop ringing them now, not at the TTL.
                 # (A console of theirs on another node renews it within a heartbeat.)
-                await set_online(self.rt, [self.operator.id], False)
+                await set_offline(self.rt, self.operator.id)
 
     async def _welcome(self) -> None:
         now = self.rt.clock.now()
