@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from types import TracebackType
 
 from chat_server.broker.base import BrokerUnavailable
+from chat_server.broker.closing import ClosedOnExit
 
 
 class MemoryBus:
@@ -41,7 +41,7 @@ class MemoryBus:
             del self._subscribers[channel]
 
 
-class MemoryBroker:
+class MemoryBroker(ClosedOnExit):
     """A :class:`~chat_server.broker.base.Broker` that lives inside this process.
 
     Each broker has an unbounded queue: publishing never waits for a slow consumer, and
@@ -55,17 +55,6 @@ class MemoryBroker:
         # None is the end-of-stream marker put there by aclose().
         self._queue: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
         self._closed = False
-
-    async def __aenter__(self) -> MemoryBroker:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Detach from the bus and end :meth:`messages`. Idempotent."""

@@ -31,7 +31,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -42,6 +41,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from chat_server.broker.base import RESYNC_CHANNEL, BrokerUnavailable
+from chat_server.broker.closing import ClosedOnExit
 from chat_server.broker.redis_publisher import RedisPublisher
 
 logger = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-class RedisBroker:
+class RedisBroker(ClosedOnExit):
     """A :class:`~chat_server.broker.base.Broker` on Redis pub/sub.
 
     Use it as an async context manager. Entering checks that Redis answers (so a wrong URL
@@ -141,14 +141,6 @@ class RedisBroker:
             await self.aclose()  # e.g. cancelled during startup: do not leak the reader
             raise
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Stop the reader, close both connections and end :meth:`messages`. Idempotent."""

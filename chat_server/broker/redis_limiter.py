@@ -19,13 +19,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from types import TracebackType
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from chat_server.broker.closing import ClosedOnExit
 from chat_server.broker.limiter import ALLOWED, Decision, Limit
 from chat_server.broker.redis import redact
 from chat_server.clock import Clock, SystemClock
@@ -71,7 +71,7 @@ return {0, '0'}
 """
 
 
-class RedisRateLimiter:
+class RedisRateLimiter(ClosedOnExit):
     """A :class:`~chat_server.broker.limiter.RateLimiter` whose counters live in Redis.
 
     Use it as an async context manager; leaving closes its connection pool. It never
@@ -101,17 +101,6 @@ class RedisRateLimiter:
         self._script = self._client.register_script(HIT_SCRIPT)
         self._skip_until = 0.0  # monotonic; Redis is not asked before then
         self._down = False
-
-    async def __aenter__(self) -> RedisRateLimiter:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the connection pool. Idempotent."""
