@@ -138,7 +138,9 @@ class _Times:
         )
 
 
-class SqliteWriter:
+class _DriverWriter:
+    """Writes a batch on the pool's raw driver connection; subclasses say how (``_on_driver``)."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
         self.times = _Times(db.engine.dialect)
@@ -147,14 +149,22 @@ class SqliteWriter:
         plan = BatchPlan(requests)
         async with self.db.engine.connect() as connection:
             raw = await connection.get_raw_connection()
-            worker: Any = raw.driver_connection  # an aiosqlite.Connection
             try:
-                # aiosqlite has no public "run this on your thread"; ``_execute`` is what all
-                # of its own methods use (tests/chats/test_append_batcher.py covers it).
-                await worker._execute(self._run, worker._conn, plan)
+                await self._on_driver(raw.driver_connection, plan)
             except _DRIVER_ERRORS as error:
                 raise _translated(error) from error
         return plan.outcomes()
+
+    async def _on_driver(self, driver: Any, plan: BatchPlan) -> None:
+        raise NotImplementedError
+
+
+class SqliteWriter(_DriverWriter):
+    async def _on_driver(self, driver: Any, plan: BatchPlan) -> None:
+        # ``driver`` is an aiosqlite.Connection. It has no public "run this on your thread";
+        # ``_execute`` is what all of its own methods use (tests/chats/test_append_batcher.py
+        # covers it).
+        await driver._execute(self._run, driver._conn, plan)
 
     def _run(self, db: sqlite3.Connection, plan: BatchPlan) -> None:
         """On aiosqlite's thread: the whole batch in one transaction."""
@@ -203,23 +213,8 @@ class SqliteWriter:
             raise
 
 
-class PostgresWriter:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.times = _Times(db.engine.dialect)
-
-    async def write(self, requests: Sequence[AppendRequest]) -> list[Outcome]:
-        plan = BatchPlan(requests)
-        async with self.db.engine.connect() as connection:
-            raw = await connection.get_raw_connection()
-            pg: Any = raw.driver_connection
-            try:
-                await self._run(pg, plan)
-            except _DRIVER_ERRORS as error:
-                raise _translated(error) from error
-        return plan.outcomes()
-
-    async def _run(self, pg: Any, plan: BatchPlan) -> None:
+class PostgresWriter(_DriverWriter):
+    async def _on_driver(self, pg: Any, plan: BatchPlan) -> None:
         """The whole batch in one transaction: three statements whatever its size."""
         async with pg.transaction():
             keys = plan.keys
