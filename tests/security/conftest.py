@@ -55,6 +55,11 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
+def cookie_header(cookies: dict[str, str]) -> str:
+    """The ``Cookie`` header a browser holding ``cookies`` would send."""
+    return "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+
 def jar(base_url: str, cookies: dict[str, str]) -> httpx.Cookies:
     """A cookie jar holding ``cookies`` for this host, as the server's own Set-Cookie would,
     so a renewed session cookie replaces the old one instead of being sent beside it."""

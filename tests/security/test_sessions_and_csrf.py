@@ -23,6 +23,7 @@ from tests.security.conftest import (
     MORGAN,
     World,
     anonymous_session,
+    cookie_header,
     csrf_of,
     jar,
     signed_in,
@@ -35,7 +36,7 @@ SESSION = "dealerchat_session"
 
 async def console_socket_closes(world: World, cookies: dict[str, str]) -> bool:
     """True when the console socket refuses this cookie (closes with 1008 before a welcome)."""
-    cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    cookie = cookie_header(cookies)
     async with connect(
         world.server.ws_url + "/ws/console",
         origin=world.url,  # type: ignore[arg-type]
@@ -92,7 +93,7 @@ async def _open_console(world: World, cookies: dict[str, str]) -> ClientConnecti
     socket = await connect(
         world.server.ws_url + "/ws/console",
         origin=world.url,  # type: ignore[arg-type]
-        additional_headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())},
+        additional_headers={"Cookie": cookie_header(cookies)},
     )
     welcome = json.loads(await asyncio.wait_for(socket.recv(), 10))
     assert welcome["type"] == "welcome"

@@ -24,7 +24,14 @@ from chat_server.demo_world import DEMO_SITE_KEY
 from chat_server.store.database import open_database
 from chat_server.store.models import Conversation, ConversationNote, Message, RingRecord
 from chat_server.transport.protocol import parse_console_frame, parse_visitor_frame
-from tests.security.conftest import B_ORIGIN, B_SHOPPER, B_SITE_KEY, CONSOLE_ROLES, World
+from tests.security.conftest import (
+    B_ORIGIN,
+    B_SHOPPER,
+    B_SITE_KEY,
+    CONSOLE_ROLES,
+    World,
+    cookie_header,
+)
 from tests.support.clients import FrameClient, visitor
 
 
@@ -77,7 +84,7 @@ def test_every_visitor_frame_type_has_an_entry() -> None:
 
 
 async def console_socket(world: World, role: str, origin: str | None = None) -> FrameClient:
-    cookie = "; ".join(f"{k}={v}" for k, v in world.principals[role].cookies.items())
+    cookie = cookie_header(world.principals[role].cookies)
     socket = await connect(
         world.server.ws_url + "/ws/console",
         origin=origin or world.url,  # type: ignore[arg-type]
@@ -149,7 +156,7 @@ async def test_console_frames_need_this_origin_and_a_session(world: World) -> No
         headers = {}
         if cookie:
             jar = world.principals["salesperson_a"].cookies
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
+            headers["Cookie"] = cookie_header(jar)
         async with connect(
             world.server.ws_url + "/ws/console",
             origin=origin,  # type: ignore[arg-type]
