@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chat_server.accounts.passwords import hash_password
 from chat_server.ladder.hours import ALWAYS_OPEN, parse_week
 from chat_server.ladder.types import Strategy
 from chat_server.store.models import Dealership, Operator, Pool, PoolCoverage
 from chat_server.widget_theme import ThemeError, check_theme
-from operator_console.auth import hash_password
 
 ROLES = ("salesperson", "manager", "receptionist", "admin")
 DEPARTMENTS = ("sales", "service", "parts")

@@ -14,15 +14,16 @@ from starlette.templating import Jinja2Templates
 from chat_server.api.routes import api_routes
 from chat_server.broker import Hub, open_broker, open_rate_limiter
 from chat_server.chats.append_batcher import AppendBatcher
-from chat_server.chats.channels import SHARED_PREFIXES
 from chat_server.chats.ladder_shell import advance
 from chat_server.chats.presence import PresenceHeartbeat
 from chat_server.clock import Clock, SystemClock
 from chat_server.deadlines import DeadlineRunner
+from chat_server.delivery.channels import SHARED_PREFIXES
 from chat_server.ladder.types import Tick
+from chat_server.leads.create import create_lead, log_up
 from chat_server.leads.worker import DeliveryWorker
 from chat_server.limits.guard import Guard
-from chat_server.runtime import Runtime
+from chat_server.runtime import LeadHooks, Runtime
 from chat_server.security_headers import SecurityHeaders
 from chat_server.settings import Settings
 from chat_server.store.database import open_database
@@ -68,6 +69,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                 hub=hub,
                 clock=clock,
                 appends=appends,
+                leads=LeadHooks(create=create_lead, log_up=log_up),
                 guard=Guard(settings, limiter),
             )
             app.state.runtime = rt

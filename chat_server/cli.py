@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_server import admin
 from chat_server.app import create_app
+from chat_server.crm_admin import add_crm_commands, crm_action
 from chat_server.demo_world import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SLUG, seed_demo
 from chat_server.ladder.hours import ALWAYS_OPEN
-from chat_server.leads.crm_admin import add_crm_commands, crm_action
 from chat_server.observability.logs import configure_logging
 from chat_server.observability.redact import safe_url
 from chat_server.settings import (

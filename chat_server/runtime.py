@@ -3,19 +3,44 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from chat_server.broker import Broker, Hub
-from chat_server.chats.sites import SiteCache
 from chat_server.clock import Clock
 from chat_server.limits.guard import Guard
 from chat_server.observability.metrics import Metrics
 from chat_server.settings import Settings
 from chat_server.store.database import Database
+from chat_server.store.sites import SiteCache
 
 if TYPE_CHECKING:
+    # Type-only: these live in layers above this one (tests/test_layers.py allows that).
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from chat_server.chats.append_batcher import AppendBatcher
+    from chat_server.delivery.fanout import PendingFrames
+    from chat_server.ladder.types import LeadService
+    from chat_server.store.models import Conversation
+
+
+@dataclass(frozen=True)
+class LeadHooks:
+    """What the ladder's shell needs from the leads package, inside the ladder's transaction.
+
+    The composition root (``app.py``) passes ``leads.create``'s functions here, so ``chats``
+    never imports ``leads`` (the two are services of one layer; see docs/architecture.md).
+    """
+
+    # create(session, conversation, service, at, frames) -> lead id, or None (no usable contact)
+    create: Callable[
+        [AsyncSession, Conversation, LeadService, datetime, PendingFrames | None],
+        Awaitable[int | None],
+    ]
+    # log_up(session, conversation, at) -> lead id, or None when the dealership logs no Ups
+    log_up: Callable[[AsyncSession, Conversation, datetime], Awaitable[int | None]]
 
 
 @dataclass
@@ -69,6 +94,7 @@ class Runtime:
     hub: Hub
     clock: Clock
     appends: AppendBatcher  # group commit of chat messages
+    leads: LeadHooks
     sockets: LocalSockets = field(default_factory=LocalSockets)
     # Dealerships by site key for the visitor handshake, for a few seconds (chats/sites.py).
     sites: SiteCache = field(default_factory=SiteCache)

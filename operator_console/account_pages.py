@@ -5,8 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from operator_console.auth import change_password, csrf_ok, csrf_token, current_operator
+from chat_server.accounts.sessions import change_password, current_operator
 from operator_console.common import runtime, templates, to_sign_in
+from operator_console.csrf import csrf_ok, csrf_token
 
 MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 1000

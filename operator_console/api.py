@@ -8,9 +8,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from chat_server.chats.access import readable_conversation
+from chat_server.accounts.access import readable_conversation
+from chat_server.accounts.sessions import current_operator
 from chat_server.chats.context import conversation_context
-from operator_console.auth import current_operator
 from operator_console.common import runtime
 
 

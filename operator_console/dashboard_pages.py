@@ -9,14 +9,16 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from chat_server.chats.access import OperatorView, dealerships_in_scope, may_see_dashboard
-from chat_server.chats.frames import iso
+from chat_server.accounts.access import dealerships_in_scope, may_see_dashboard
+from chat_server.accounts.operators import OperatorView
+from chat_server.accounts.sessions import current_operator
+from chat_server.protocol.outgoing import iso
 from chat_server.reports.export import chats_csv
 from chat_server.reports.periods import PERIOD_DAYS, PERIOD_LABELS, Period, period_bounds
 from chat_server.reports.queries import chat_facts, load_dashboard, waiting_chats
 from chat_server.store.models import Dealership, Operator
-from operator_console.auth import csrf_token, current_operator
 from operator_console.common import runtime, templates, to_sign_in
+from operator_console.csrf import csrf_token
 
 
 class _Refused(Exception):

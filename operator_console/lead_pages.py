@@ -14,14 +14,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from chat_server.chats.access import OperatorView, dealerships_in_scope
+from chat_server.accounts.access import dealerships_in_scope
+from chat_server.accounts.operators import OperatorView
+from chat_server.accounts.sessions import current_operator
 from chat_server.leads.followup import CHANNELS, FollowUpError, log_attempt, set_owner, set_status
 from chat_server.leads.listing import lead_detail, list_leads, scoped_lead
 from chat_server.leads.outbox import resend_lead
 from chat_server.leads.rules import STATUSES
 from chat_server.runtime import Runtime
 from chat_server.store.models import Operator
-from operator_console.auth import csrf_ok, csrf_token, current_operator
+from operator_console.csrf import csrf_ok, csrf_token
 
 
 def _runtime(request: Request) -> Runtime:

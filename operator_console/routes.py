@@ -10,20 +10,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from chat_server.accounts.sessions import current_operator, end_sessions, sign_in, sign_out
+from chat_server.accounts.sign_in import AccountLocked, authenticate
 from chat_server.runtime import Runtime
 from chat_server.store.models import Dealership, Pool
 from operator_console.account_pages import password_page
 from operator_console.api import conversation_api
-from operator_console.auth import (
-    AccountLocked,
-    authenticate,
-    csrf_ok,
-    csrf_token,
-    current_operator,
-    end_sessions,
-    sign_in,
-    sign_out,
-)
+from operator_console.csrf import csrf_ok, csrf_token
 from operator_console.dashboard_pages import dashboard_csv, dashboard_page, waiting_api
 from operator_console.lead_pages import lead_routes
 

@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
+from chat_server.accounts.api_tokens import dealership_for
 from chat_server.api.openapi import MAX_ID, openapi_document
-from chat_server.api.tokens import dealership_for
 from chat_server.leads.followup import FollowUpError, set_status
 from chat_server.leads.listing import (
     conversation_detail,

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from chat_server.chats.records import StoredMessage
+from chat_server.store.records import StoredMessage
 
 
 class ConversationClosed(Exception):

@@ -15,11 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_server.chats.canned import canned_replies
-from chat_server.chats.frames import iso
 from chat_server.chats.notes import notes_of
-from chat_server.chats.records import dealership_view
 from chat_server.chats.views import visitor_summary
+from chat_server.protocol.outgoing import iso
 from chat_server.store.models import Conversation, Dealership, Operator
+from chat_server.store.records import dealership_view
 
 HISTORY_LIMIT = 10
 

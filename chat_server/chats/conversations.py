@@ -8,17 +8,17 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from chat_server.chats.append_batch import AppendRequest
-from chat_server.chats.channels import conversation_channel, visitor_channel
-from chat_server.chats.fanout import PendingFrames, publish
-from chat_server.chats.frames import message_frame
 from chat_server.chats.ladder_shell import carry_out, columns_from, deadline_key, sync_deadline
 from chat_server.chats.messages import append_message
-from chat_server.chats.records import DealershipView, StoredMessage
 from chat_server.chats.roster import build_roster
+from chat_server.delivery.channels import conversation_channel, visitor_channel
+from chat_server.delivery.fanout import PendingFrames, publish
 from chat_server.ladder import machine
 from chat_server.ladder.types import Start
+from chat_server.protocol.outgoing import message_frame
 from chat_server.runtime import Runtime
 from chat_server.store.models import Conversation
+from chat_server.store.records import DealershipView, StoredMessage
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ async def start_conversation(
         for name, value in columns_from(result.state).items():
             setattr(conversation, name, value)
         await session.flush()
-        await carry_out(session, conversation, dealership, result, now, pending)
+        await carry_out(session, conversation, dealership, result, now, pending, rt.leads)
         await sync_deadline(
             session,
             deadline_key(conversation.id),

@@ -18,13 +18,10 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from chat_server.chats.channels import conversation_channel, operator_channel
-from chat_server.chats.fanout import PendingFrames, publish
-from chat_server.chats.frames import status_frame
-from chat_server.chats.messages import messages_after
-from chat_server.chats.records import DealershipView, dealership_view
 from chat_server.chats.roster import build_roster
 from chat_server.chats.views import conversation_frame, ring_frame
+from chat_server.delivery.channels import conversation_channel, operator_channel
+from chat_server.delivery.fanout import PendingFrames, publish
 from chat_server.ladder import machine
 from chat_server.ladder.types import (
     Announce,
@@ -42,9 +39,11 @@ from chat_server.ladder.types import (
     StepResult,
     TransferLapsed,
 )
-from chat_server.leads.create import create_lead, log_up
-from chat_server.runtime import Runtime
+from chat_server.protocol.outgoing import status_frame
+from chat_server.runtime import LeadHooks, Runtime
 from chat_server.store.models import Conversation, Deadline, Dealership, Operator, RingRecord
+from chat_server.store.records import DealershipView, dealership_view
+from chat_server.store.transcripts import messages_after
 
 log = logging.getLogger(__name__)
 
@@ -106,11 +105,12 @@ async def carry_out(
     result: StepResult,
     at: datetime,
     outbox: PendingFrames,
+    leads: LeadHooks,
 ) -> None:
     """Apply the ladder's commands to the store, queueing the frames they imply."""
     conv_id = conversation.id
     for command in result.commands:
-        await _carry_out_one(session, conversation, dealership, command, at, outbox)
+        await _carry_out_one(session, conversation, dealership, command, at, outbox, leads)
     # Owner-facing view of any state change, so the owner's console follows along.
     if conversation.owner_id is not None and any(
         isinstance(c, (Assign, Finish)) for c in result.commands
@@ -128,6 +128,7 @@ async def _carry_out_one(
     command: Command,
     at: datetime,
     outbox: PendingFrames,
+    leads: LeadHooks,
 ) -> None:
     conv_id = conversation.id
     match command:
@@ -215,7 +216,7 @@ async def _carry_out_one(
                 ),
             )
         case CreateLead(service=service):
-            await create_lead(session, conversation, service, at, outbox)
+            await leads.create(session, conversation, service, at, outbox)
         case Assign(operator=operator_id):
             # The winner's own ring ends too, so every console drops the card at once.
             await session.execute(
@@ -245,7 +246,7 @@ async def _carry_out_one(
             # The outcome and closing time are columns copied from the state. An Up makes no
             # CreateLead; a dealership may still log it to the CRM as a "chat up" lead.
             if outcome is Outcome.UP:
-                await log_up(session, conversation, at)
+                await leads.log_up(session, conversation, at)
 
 
 async def advance(
@@ -300,7 +301,7 @@ async def advance(
                 for name, value in columns_from(result.state).items():
                     setattr(conversation, name, value)
                 await session.flush()  # StaleDataError here means we lost a race
-                await carry_out(session, conversation, dealership, result, now, outbox)
+                await carry_out(session, conversation, dealership, result, now, outbox, rt.leads)
                 await sync_deadline(
                     session,
                     deadline_key(conversation_id),

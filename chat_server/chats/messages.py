@@ -10,47 +10,12 @@ from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_server.chats.append_batch import ConversationClosed
-from chat_server.chats.records import StoredMessage
 from chat_server.observability.tally import Tally
 from chat_server.store.models import Conversation, Message, UtcDateTime
+from chat_server.store.records import StoredMessage
+from chat_server.store.transcripts import find_by_client_id
 
-__all__ = ["ConversationClosed", "append_message", "find_by_client_id", "messages_after"]
-
-_COLUMNS = (
-    Message.conversation_id,
-    Message.seq,
-    Message.author_kind,
-    Message.author_name,
-    Message.body,
-    Message.created_at,
-    Message.client_id,
-)
-
-
-def _record(row: Any) -> StoredMessage:
-    return StoredMessage(
-        conversation_id=row.conversation_id,
-        seq=row.seq,
-        author_kind=row.author_kind,
-        author_name=row.author_name,
-        body=row.body,
-        created_at=row.created_at,
-        client_id=row.client_id,
-    )
-
-
-async def find_by_client_id(
-    session: AsyncSession, conversation_id: str, client_id: str
-) -> StoredMessage | None:
-    row = (
-        await session.execute(
-            select(*_COLUMNS).where(
-                Message.conversation_id == conversation_id, Message.client_id == client_id
-            )
-        )
-    ).first()
-    return _record(row) if row is not None else None
-
+__all__ = ["ConversationClosed", "append_message"]
 
 async def append_message(
     session: AsyncSession,
@@ -132,16 +97,3 @@ async def append_message(
         if first_human_reply and row[1] == at:
             tally.first_human_waits.append(max(0.0, (at - row[2]).total_seconds()))
     return message, True
-
-
-async def messages_after(
-    session: AsyncSession, conversation_id: str, after_seq: int, up_to: int | None = None
-) -> list[StoredMessage]:
-    """Messages with ``after_seq < seq <= up_to`` in order (all later ones when up_to is None)."""
-    query = select(*_COLUMNS).where(
-        Message.conversation_id == conversation_id, Message.seq > after_seq
-    )
-    if up_to is not None:
-        query = query.where(Message.seq <= up_to)
-    rows = await session.execute(query.order_by(Message.seq))
-    return [_record(r) for r in rows]

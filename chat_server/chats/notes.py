@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat_server.chats.frames import iso
+from chat_server.protocol.outgoing import iso
 from chat_server.store.models import ConversationNote
 
 MAX_NOTE_CHARS = 2000

@@ -20,8 +20,8 @@ from types import TracebackType
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat_server.chats.channels import operator_channel
-from chat_server.chats.fanout import encode
+from chat_server.delivery.channels import operator_channel
+from chat_server.delivery.fanout import encode
 from chat_server.runtime import Runtime
 from chat_server.store.models import Operator
 

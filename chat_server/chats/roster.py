@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat_server.chats.records import DealershipView
 from chat_server.ladder.types import Roster, Tier
 from chat_server.store.models import Conversation, Operator, PoolCoverage
+from chat_server.store.records import DealershipView
 
 STORE_RINGABLE_ROLES = ("salesperson",)
 

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat_server.chats.frames import iso, message_frame
-from chat_server.chats.records import DealershipView, StoredMessage
 from chat_server.ladder.types import Tier
+from chat_server.protocol.outgoing import iso, message_frame
 from chat_server.store.models import Conversation, Message, Operator
+from chat_server.store.records import DealershipView, StoredMessage
 
 FIRST_WORDS_CHARS = 140
 

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat_server.chats.messages import messages_after
 from chat_server.leads.adf import SERVICE_TEXT
 from chat_server.leads.facts import LeadFacts, TranscriptLine, vehicle_from_page
 from chat_server.store.models import Conversation, Dealership, Lead, LeadConversation, Operator
+from chat_server.store.transcripts import messages_after
 
 AUTHOR_KINDS = {"visitor": "Shopper", "staff": "Staff", "receptionist": "Receptionist"}
 

@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat_server.chats.messages import messages_after
 from chat_server.leads.document import lead_conversation_ids
 from chat_server.leads.followup import overdue
 from chat_server.store.models import (
@@ -23,6 +22,7 @@ from chat_server.store.models import (
     LeadTask,
     Operator,
 )
+from chat_server.store.transcripts import messages_after
 
 LIST_LIMIT = 200
 

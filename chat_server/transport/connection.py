@@ -21,11 +21,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from chat_server.broker import Inbox, InboxOverflow
 from chat_server.broker.base import RESYNC_CHANNEL
-from chat_server.chats.channels import conversation_channel
-from chat_server.chats.fanout import encode
-from chat_server.chats.frames import message_frame
-from chat_server.chats.messages import messages_after
+from chat_server.delivery.channels import conversation_channel
+from chat_server.delivery.fanout import encode
+from chat_server.protocol.outgoing import message_frame
 from chat_server.runtime import Runtime
+from chat_server.store.transcripts import messages_after
 from chat_server.transport.ws_protocol import abort_of
 
 log = logging.getLogger(__name__)

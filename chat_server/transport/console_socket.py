@@ -12,18 +12,18 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from chat_server.accounts.access import answering_tier
+from chat_server.accounts.operators import OperatorView, operator_view
+from chat_server.accounts.sessions import current_operator
 from chat_server.broker import BrokerUnavailable
-from chat_server.chats.access import OperatorView, answering_tier, operator_view
-from chat_server.chats.channels import conversation_channel, operator_channel
 from chat_server.chats.conversations import post_message
-from chat_server.chats.fanout import encode
-from chat_server.chats.frames import ack_frame, error_frame, iso, message_frame, typing_frame
 from chat_server.chats.ladder_shell import ConversationNotFound, advance
-from chat_server.chats.messages import ConversationClosed, messages_after
+from chat_server.chats.messages import ConversationClosed
 from chat_server.chats.notes import note_frame
 from chat_server.chats.presence import set_offline, set_online, set_presence
-from chat_server.chats.records import StoredMessage, dealership_view
 from chat_server.chats.views import conversation_frame, ring_frame
+from chat_server.delivery.channels import conversation_channel, operator_channel
+from chat_server.delivery.fanout import encode
 from chat_server.ladder.types import (
     Accept,
     Close,
@@ -34,6 +34,7 @@ from chat_server.ladder.types import (
     Tier,
     Transfer,
 )
+from chat_server.protocol.outgoing import ack_frame, error_frame, iso, message_frame, typing_frame
 from chat_server.runtime import Runtime
 from chat_server.store.models import (
     Conversation,
@@ -42,6 +43,8 @@ from chat_server.store.models import (
     Operator,
     RingRecord,
 )
+from chat_server.store.records import StoredMessage, dealership_view
+from chat_server.store.transcripts import messages_after
 from chat_server.transport.connection import CLOSE_POLICY, CLOSE_TRY_AGAIN, Connection
 from chat_server.transport.contact_saving import save_contact
 from chat_server.transport.protocol import (
@@ -56,7 +59,6 @@ from chat_server.transport.protocol import (
     decode,
     parse_console_frame,
 )
-from operator_console.auth import current_operator
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +244,7 @@ class ConsoleSession:
             elif isinstance(request, ConsoleContact):
                 await self._contact(request)
         except FrameError as error:
-            await self.conn.send(error_frame(error.code, error.message))
+            await self.conn.send(error_frame(error.code, error.message, **error.extra))
         except (SQLAlchemyError, OSError, BrokerUnavailable) as error:
             # Storage (or the broker) refused: nothing was acked; the client retries the frame.
             log.warning(

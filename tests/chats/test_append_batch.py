@@ -14,7 +14,7 @@ from chat_server.chats.append_batch import (
     Bumped,
     ConversationClosed,
 )
-from chat_server.chats.records import StoredMessage
+from chat_server.store.records import StoredMessage
 
 T0 = datetime(2025, 1, 6, 15, 0, tzinfo=UTC)
 CONVERSATIONS = ("a", "b", "c", "closed", "gone")

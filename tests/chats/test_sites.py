@@ -1,4 +1,4 @@
-"""The dealership cache by site key (chat_server/chats/sites.py), on the real database."""
+"""The dealership cache by site key (chat_server/store/sites.py), on the real database."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import asyncio
 from sqlalchemy import event
 
 from chat_server import admin
-from chat_server.chats.sites import SiteCache
 from chat_server.store.database import Database
+from chat_server.store.sites import SiteCache
 
 SITE = "north-site"
 

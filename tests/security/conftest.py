@@ -20,8 +20,8 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from chat_server.accounts.api_tokens import create_token
 from chat_server.admin import create_dealership, create_operator
-from chat_server.api.tokens import create_token
 from chat_server.demo_world import DEMO_PASSWORD, DEMO_SITE_KEY
 from chat_server.store.database import open_database
 from chat_server.store.models import Conversation, Dealership, Lead, Operator

@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from chat_server.accounts.passwords import verify_password
 from chat_server.demo_world import DEMO_PASSWORD
 from chat_server.store.database import open_database
 from chat_server.store.models import LeadTask, Operator
-from operator_console.auth import verify_password
 from tests.security.conftest import (
     MORGAN,
     World,

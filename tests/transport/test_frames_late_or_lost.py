@@ -23,9 +23,9 @@ from datetime import UTC, datetime
 import pytest
 from redis.asyncio import Redis
 
-from chat_server.chats.channels import conversation_channel, operator_channel
-from chat_server.chats.fanout import encode
 from chat_server.chats.messages import append_message
+from chat_server.delivery.channels import conversation_channel, operator_channel
+from chat_server.delivery.fanout import encode
 from chat_server.store.database import open_database
 from tests.support.clients import FrameClient
 from tests.support.redis_server import RedisServer

@@ -10,9 +10,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from chat_server.chats.sites import SITE_TTL_S
 from chat_server.store.database import open_database
 from chat_server.store.models import Conversation, Visitor
+from chat_server.store.sites import SITE_TTL_S
 from tests.support.clients import new_client_id, visitor
 from tests.support.server_process import ServerProcess
 
@@ -57,7 +57,7 @@ async def test_welcome_carries_theme_and_opening_and_context_updates_the_records
         "set-hours", "--dealership", "demo-motors", "--department", "sales", "--always-open"
     )
     # Running nodes see a change made from the command line within SITE_TTL_S (their site-key
-    # cache, chat_server/chats/sites.py).
+    # cache, chat_server/store/sites.py).
     deadline = time.monotonic() + SITE_TTL_S + 3
     while True:
         shopper, welcome = await visitor(server.ws_url, server.url)

@@ -35,6 +35,7 @@ class DealershipView:
     greeting: str
     config: LadderConfig
     theme: WidgetTheme = DEFAULT_THEME
+    country: str = "US"  # ISO 3166 alpha-2: the default region of shoppers' phones
 
     def is_open(self, department: str, at: datetime) -> bool:
         return department_open(self.hours, department, self.time_zone, at)
@@ -50,6 +51,7 @@ def dealership_view(row: Dealership) -> DealershipView:
         hours=dict(row.hours or {}),
         allowed_origins=tuple(row.allowed_origins or ()),
         greeting=row.greeting,
+        country=row.country,
         config=LadderConfig(
             sticky_s=row.sticky_s,
             store_window_s=row.store_window_s,

@@ -21,9 +21,9 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from chat_server.chats.records import DealershipView, dealership_view
 from chat_server.store.database import Database
 from chat_server.store.models import Dealership
+from chat_server.store.records import DealershipView, dealership_view
 
 SITE_TTL_S = 5.0
 MAX_SITES = 10_000

@@ -2,42 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chat_server.accounts.operators import OperatorView
 from chat_server.ladder.types import Tier
-from chat_server.store.models import Conversation, Dealership, Operator, PoolCoverage
+from chat_server.store.models import Conversation, Dealership, PoolCoverage
 
 STORE_ROLES = ("salesperson", "manager")
-
-
-@dataclass(frozen=True)
-class OperatorView:
-    id: int
-    name: str
-    email: str
-    role: str
-    dealership_id: int | None
-    pool_id: int | None
-    group_id: int | None
-    session_epoch: int
-    presence: str
-
-
-def operator_view(row: Operator) -> OperatorView:
-    return OperatorView(
-        id=row.id,
-        name=row.name,
-        email=row.email,
-        role=row.role,
-        dealership_id=row.dealership_id,
-        pool_id=row.pool_id,
-        group_id=row.group_id,
-        session_epoch=row.session_epoch,
-        presence=row.presence,
-    )
 
 
 async def dealerships_in_scope(session: AsyncSession, operator: OperatorView) -> list[int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chat_server.chats.records import StoredMessage
+from chat_server.store.records import StoredMessage
 
 
 def iso(at: datetime | None) -> str | None:
@@ -53,3 +53,8 @@ def error_frame(code: str, message: str, **extra: Any) -> dict[str, Any]:
 def typing_frame(conversation_id: str, side: str, active: bool) -> dict[str, Any]:
     # ``from`` lets each socket drop the typing frames its own side sent.
     return {"type": "typing", "conversation": conversation_id, "from": side, "active": active}
+
+
+def session_ended_frame(epoch: int) -> dict[str, Any]:
+    """Tells an operator's open consoles that sessions before ``epoch`` have ended."""
+    return {"type": "session_ended", "epoch": epoch}

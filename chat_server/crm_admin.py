@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chat_server.accounts.api_tokens import create_token
 from chat_server.admin import AdminError, dealership_by_slug
-from chat_server.api.tokens import create_token
 from chat_server.leads.contact import normalise_email
 from chat_server.store.models import ApiToken
 

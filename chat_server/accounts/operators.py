@@ -1,0 +1,34 @@
+"""An operator as plain data: who they are, their role, and where they work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chat_server.store.models import Operator
+
+
+@dataclass(frozen=True)
+class OperatorView:
+    id: int
+    name: str
+    email: str
+    role: str
+    dealership_id: int | None
+    pool_id: int | None
+    group_id: int | None
+    session_epoch: int
+    presence: str
+
+
+def operator_view(row: Operator) -> OperatorView:
+    return OperatorView(
+        id=row.id,
+        name=row.name,
+        email=row.email,
+        role=row.role,
+        dealership_id=row.dealership_id,
+        pool_id=row.pool_id,
+        group_id=row.group_id,
+        session_epoch=row.session_epoch,
+        presence=row.presence,
+    )
