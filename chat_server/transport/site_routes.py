@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy import select, text
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -13,9 +11,10 @@ from starlette.routing import Route
 from chat_server.observability.metrics import CONTENT_TYPE
 from chat_server.runtime import Runtime
 from chat_server.store.models import Dealership
-from chat_server.transport.widget_routes import widget_routes
+from chat_server.transport.widget_routes import WIDGET_DIR, widget_routes
 
-WIDGET_DIR = Path(__file__).resolve().parents[2] / "widget"
+# WIDGET_DIR is also the folder of the demo page's template (app.py imports it from here).
+__all__ = ["WIDGET_DIR", "site_routes"]
 DEMO_SLUG = "demo-motors"
 
 

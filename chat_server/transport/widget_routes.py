@@ -17,11 +17,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from chat_server.package_files import package_folder
 from chat_server.runtime import Runtime
 from chat_server.store.models import Dealership
 from chat_server.widget_theme import WidgetTheme
 
-WIDGET_DIR = Path(__file__).resolve().parents[2] / "widget"
+# The widget is a package of its own (``widget/`` at the top of the repository): wherever
+# it is installed, its files are its package data.
+WIDGET_DIR = package_folder("widget")
 LOADER = "loader.js"
 CHAT_UI = "chat-ui.js"
 UI_VERSION_TOKEN = "__UI_VERSION__"
