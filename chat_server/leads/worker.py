@@ -22,7 +22,7 @@ from chat_server.background import stop_task
 from chat_server.chats.channels import operator_channel
 from chat_server.chats.fanout import PendingFrames, publish
 from chat_server.leads.backoff import RetryPolicy, next_attempt
-from chat_server.leads.smtp import lead_message, send_lead_email
+from chat_server.leads.smtp import lead_message, lead_message_id, send_lead_email
 from chat_server.leads.webhook import post_lead
 from chat_server.observability.redact import safe_url
 from chat_server.runtime import Runtime
@@ -128,13 +128,14 @@ class DeliveryWorker:
         assert dealership is not None
         try:
             if row.channel == "email":
+                sender = self._rt.settings.smtp_from
                 message = lead_message(
-                    self._rt.settings.smtp_from,
+                    sender,
                     row.target,
                     row.subject,
                     row.body,
                     dealership.crm_attachment,
-                    row.idempotency_key,
+                    lead_message_id(row.idempotency_key, row.created_at, sender),
                 )
                 outcome = await send_lead_email(self._rt.settings, message)
             else:
