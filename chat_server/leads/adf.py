@@ -20,6 +20,9 @@ SERVICE_TEXT = {
     "pool": "pool chat (answered by the receptionist pool)",
     "unanswered": "unanswered chat (contact details left for a call back)",
 }
+NO_CONTACT_TEXT = (
+    "No contact details were given: the shopper left no e-mail address and no phone number."
+)
 # Characters XML 1.0 forbids anywhere, even in CDATA: C0 controls other than tab, LF and CR,
 # lone surrogates (a JSON "\ud800" survives into Python strings) and U+FFFE/U+FFFF.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -106,6 +109,10 @@ def _customer(facts: LeadFacts) -> str:
     )
     if facts.page_url:
         header += f"\nPage: {facts.page_title} {facts.page_url}".rstrip()
+    if not facts.email and not facts.phone:
+        # Only a pool lead gets here (leads/create.py): say so rather than leave the CRM's
+        # agent looking for a number that was never given.
+        header += f"\n{NO_CONTACT_TEXT}"
     comments = header + "\n\n" + transcript_text(facts.transcript)
     return (
         f"<customer><contact>{''.join(contact)}</contact>"

@@ -12,8 +12,10 @@ SEGMENTS = ("lead", "prospect", "customer")
 def lead_service(outcome: Outcome, has_contact: bool, log_ups: bool) -> LeadService | None:
     """The lead a closed conversation makes, if any.
 
-    ``pool`` always does (the receptionist's chat is the lead); ``missed`` only with contact
-    details; an Up only when the dealership logs Ups to the CRM as "chat up" leads.
+    ``pool`` always does (the receptionist's chat is the lead, even with no way to reach the
+    shopper); ``missed`` only with a usable e-mail or phone; an Up only when the dealership
+    logs Ups to the CRM as "chat up" leads, and, like any lead but a pool lead, only with a
+    usable e-mail or phone.
     """
     match outcome:
         case Outcome.POOL:
@@ -21,7 +23,7 @@ def lead_service(outcome: Outcome, has_contact: bool, log_ups: bool) -> LeadServ
         case Outcome.MISSED:
             return LeadService.UNANSWERED if has_contact else None
         case Outcome.UP:
-            return LeadService.STORE if log_ups else None
+            return LeadService.STORE if log_ups and has_contact else None
         case _:
             return None
 

@@ -40,6 +40,7 @@
   let skew = 0; // server clock minus ours, so countdowns match the server's deadlines
   const rings = new Map(); // conversation id -> {el, expires, loud, accepting}
   const convs = new Map(); // conversation id -> pane state
+  let contactPending = null; // the pane whose contact form awaits contact_saved or bad_field
 
   // --- socket -------------------------------------------------------------------------------------
   function uuid() {
@@ -479,15 +480,14 @@
         name: f.elements.name.value.trim(), phone: f.elements.phone.value.trim(),
         email: f.elements.email.value.trim(), preferred_time: f.elements.preferred_time.value,
       };
-      const digits = data.phone.replace(/\D/g, '').length;
-      let problem = '';
-      if (!data.phone && !data.email) problem = 'Give a phone number or an e-mail address.';
-      else if (data.phone && (digits < 7 || digits > 15)) problem = 'A phone number has 7 to 15 digits.';
-      else if (data.email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(data.email)) problem = 'That e-mail address does not look right.';
+      // The server is the one judge of a phone or an address (chat_server/leads/contact.py,
+      // the dealership's region): a bad one comes back as bad_field and is shown here.
+      const problem = !data.phone && !data.email ? 'Give a phone number or an e-mail address.' : '';
       err.textContent = problem;
       err.hidden = !problem;
       if (problem) return;
       cv.closeAfterContact = thenClose;
+      contactPending = cv;
       if (!send({ type: 'contact', conversation: cv.id, consent: false, ...data })) toast('Not connected. Try again in a moment.');
     };
     cv.contactForm.addEventListener('submit', (e) => { e.preventDefault(); submitContact(false); });
@@ -557,6 +557,7 @@
   function onContactSaved(f) {
     const cv = convs.get(f.conversation);
     if (!cv) return;
+    if (contactPending === cv) contactPending = null;
     toast('Contact details saved.');
     if (cv.closeAfterContact && !cv.readOnly) {
       cv.closeAfterContact = false;
@@ -752,7 +753,20 @@
     too_long: 'That message is too long.',
     unavailable: 'The server could not save that. Retrying…',
   };
+  const CONTACT_FIELDS = {
+    name: 'That name is too long.',
+    phone: 'That phone number does not look right.',
+    email: 'That e-mail address does not look right.',
+  };
   function onError(f) {
+    if (f.code === 'bad_field' && contactPending && CONTACT_FIELDS[f.field]) {
+      const err = $('.contact-error', contactPending.contactForm);
+      err.textContent = CONTACT_FIELDS[f.field];
+      err.hidden = false;
+      contactPending.closeAfterContact = false;
+      contactPending = null;
+      return;
+    }
     toast(ERRORS[f.code] || f.message || 'Something went wrong.');
     if (f.code === 'taken') {
       for (const [id, r] of rings) if (r.accepting) removeRing(id);

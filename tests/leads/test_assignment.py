@@ -24,13 +24,18 @@ async def available(server: ServerProcess, email: str) -> FrameClient:
     return client
 
 
-async def answered_chat(server: ServerProcess, operator: FrameClient) -> str:
+async def answered_chat(
+    server: ServerProcess, operator: FrameClient, contact: dict[str, str] | None = None
+) -> str:
     shopper, _ = await visitor(server.ws_url, server.url)
     await shopper.send({"type": "message", "client_id": new_client_id(), "body": "Price?"})
     conversation = (await shopper.expect_keeping("ack"))["conversation"]
     await operator.expect("ring", conversation=conversation, timeout=10)
     await operator.send({"type": "accept", "conversation": conversation})
     await operator.expect("conversation", id=conversation, state="connected")
+    if contact is not None:  # the salesperson takes the shopper's details down
+        await operator.send({"type": "contact", "conversation": conversation, **contact})
+        await operator.expect("contact_saved", conversation=conversation)
     await operator.send({"type": "close", "conversation": conversation})
     await operator.expect("conversation", id=conversation, state="closed")
     await shopper.close()
@@ -54,11 +59,14 @@ async def test_logged_up_and_pool_lead_are_assigned(
     assert await rows(server, Lead) == []  # Ups are not leads unless the dealership says so
 
     server.admin("set-crm", "--dealership", "demo-motors", "--log-ups")
-    second_up = await answered_chat(server, alex)
+    second_up = await answered_chat(server, alex, {"name": "Dana", "phone": "(312) 555-0100"})
     [lead] = await rows(server, Lead)
     assert (lead.conversation_id, lead.service) == (second_up, "store")
     assert lead.owner_id == await operator_id(server, ALEX)
     assert up != second_up
+    # An Up that left no e-mail and no phone is no lead: a CRM could not call anyone back.
+    await answered_chat(server, alex)
+    assert [r.conversation_id for r in await rows(server, Lead)] == [second_up]
 
     # Alex steps away; the receptionist answers: a pool lead, assigned round-robin to the
     # salesperson who has had no lead yet (Sam), notified at once: the store is open.

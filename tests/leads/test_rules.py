@@ -59,7 +59,9 @@ def test_which_outcomes_make_a_lead() -> None:
     assert lead_service(Outcome.MISSED, True, False) is LeadService.UNANSWERED
     assert lead_service(Outcome.MISSED, False, False) is None
     assert lead_service(Outcome.UP, True, False) is None
-    assert lead_service(Outcome.UP, False, True) is LeadService.STORE
+    assert lead_service(Outcome.UP, True, True) is LeadService.STORE
+    # Issue 12: no lead goes to a CRM without a way to reach the shopper (but a pool lead).
+    assert lead_service(Outcome.UP, False, True) is None
     assert lead_service(Outcome.ABANDONED, True, True) is None
 
 
