@@ -31,9 +31,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
 
 from chat_server.chats.append_batch import AppendRequest, BatchPlan, Bumped, Outcome
-from chat_server.chats.records import StoredMessage
 from chat_server.store.database import Database
 from chat_server.store.models import UtcDateTime
+from chat_server.store.records import StoredMessage
 
 _LOOKUP_SQLITE = (
     "SELECT conversation_id, client_id, seq, author_kind, author_name, body, created_at"
@@ -88,6 +88,9 @@ _REJECTED = (
     asyncpg.IntegrityConstraintViolationError,
     asyncpg.DataError,
     asyncpg.TransactionRollbackError,  # deadlock or serialization failure: worth a retry
+    # Text neither driver can encode (a lone surrogate). transport/protocol.py makes every
+    # frame's text storable, so this is one caller's bug: it must not fail the whole batch.
+    UnicodeEncodeError,
 )
 _DRIVER_ERRORS = (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
 
@@ -151,7 +154,7 @@ class _DriverWriter:
             raw = await connection.get_raw_connection()
             try:
                 await self._on_driver(raw.driver_connection, plan)
-            except _DRIVER_ERRORS as error:
+            except (*_DRIVER_ERRORS, UnicodeEncodeError) as error:
                 raise _translated(error) from error
         return plan.outcomes()
 

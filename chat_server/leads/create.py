@@ -12,9 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat_server.chats.channels import operator_channel
-from chat_server.chats.fanout import PendingFrames
-from chat_server.chats.messages import messages_after
+from chat_server.delivery.channels import operator_channel
+from chat_server.delivery.fanout import PendingFrames
 from chat_server.ladder.hours import department_open
 from chat_server.ladder.types import LeadService, Outcome
 from chat_server.leads.assign import choose_owner
@@ -31,6 +30,7 @@ from chat_server.leads.outbox import enqueue_deliveries
 from chat_server.leads.rules import department, lead_service, segment
 from chat_server.leads.spam import spam_reason
 from chat_server.store.models import Conversation, Dealership, Lead, LeadConversation
+from chat_server.store.transcripts import messages_after
 
 
 async def existing_lead_of(session: AsyncSession, conversation_id: str) -> int | None:
@@ -78,18 +78,24 @@ async def create_lead(
     service: LeadService,
     at: datetime,
     frames: PendingFrames | None = None,
-) -> int:
+) -> int | None:
     """Create the conversation's lead once (a second call returns the same id), or merge it
     into the same shopper's lead from the last 30 days and queue a resend.
 
     ``leads.conversation_id`` and ``lead_conversations.conversation_id`` are unique, so even
-    a retried step cannot store two.
+    a retried step cannot store two. None, and no lead, when the shopper left no usable
+    e-mail or phone, unless a receptionist handled the chat (a pool lead).
     """
     existing = await existing_lead_of(session, conversation.id)
     if existing is not None:
         return existing
     dealership = await session.get_one(Dealership, conversation.dealership_id)
     contact = normalise_contact(conversation.contact, dealership.country)
+    if service is not LeadService.POOL and not has_contact(contact):
+        # Nobody could call or write back: a CRM can do nothing with it. Contact frames are
+        # validated when saved, so only details stored before that can get here. A pool lead
+        # still goes (the receptionist's chat is the lead); its ADF says no contact was given.
+        return None
     ekey, npkey = email_key(contact), name_phone_key(contact)
     messages = await messages_after(session, conversation.id, 0)
     shopper_bodies = [m.body for m in messages if m.author_kind == "visitor"]

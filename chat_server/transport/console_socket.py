@@ -350,7 +350,9 @@ class ConsoleSession:
                         session, operator_view(colleague), conversation.dealership_id
                     )
             if target_tier is None:
-                raise FrameError("bad_field", "'to' is not a colleague who can answer this chat")
+                raise FrameError(
+                    "bad_field", "'to' is not a colleague who can answer this chat", "to"
+                )
             to, tier = (request.to,), target_tier
         operator_id = self.operator.id
         try:

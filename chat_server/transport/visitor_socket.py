@@ -14,13 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chat_server.broker import BrokerUnavailable
-from chat_server.chats.channels import conversation_channel, visitor_channel
 from chat_server.chats.conversations import post_message, start_conversation
-from chat_server.chats.fanout import encode
-from chat_server.chats.frames import ack_frame, error_frame, message_frame, typing_frame
 from chat_server.chats.ladder_shell import advance
-from chat_server.chats.messages import ConversationClosed, messages_after
-from chat_server.chats.records import DealershipView, StoredMessage
+from chat_server.chats.messages import ConversationClosed
 from chat_server.chats.shopper_presence import (
     shopper_arrived,
     shopper_departed,
@@ -33,12 +29,17 @@ from chat_server.chats.visitors import (
     recognise_visitor,
     visitor_key,
 )
+from chat_server.delivery.channels import conversation_channel, visitor_channel
+from chat_server.delivery.fanout import encode
 from chat_server.ladder.types import ContactGiven, IllegalTransition
 from chat_server.limits.addresses import ClientAddress
+from chat_server.protocol.outgoing import ack_frame, error_frame, message_frame, typing_frame
 from chat_server.runtime import Runtime
 from chat_server.store.models import Conversation, Operator, Visitor
+from chat_server.store.records import DealershipView, StoredMessage
+from chat_server.store.transcripts import messages_after
 from chat_server.transport.connection import CLOSE_POLICY, CLOSE_TRY_AGAIN, Connection
-from chat_server.transport.contact_saving import save_contact
+from chat_server.transport.contact_saving import checked_identity, save_contact
 from chat_server.transport.protocol import (
     ContactDetails,
     Context,
@@ -142,7 +143,7 @@ class VisitorSession:
                 self._remember(hello.page, hello.vehicle)
                 break
             except FrameError as error:
-                await self.conn.send(error_frame(error.code, error.message))
+                await self.conn.send(error_frame(error.code, error.message, **error.extra))
         try:
             await self._welcome(hello)
         except (SQLAlchemyError, OSError, BrokerUnavailable) as error:
@@ -219,7 +220,7 @@ class VisitorSession:
             elif isinstance(request, Context):
                 await self._context(request)
         except FrameError as error:
-            await self.conn.send(error_frame(error.code, error.message))
+            await self.conn.send(error_frame(error.code, error.message, **error.extra))
         except (SQLAlchemyError, OSError, BrokerUnavailable) as error:
             # The database or the broker refused or vanished: nothing was acked, so the client
             # may retry with the same client_id (idempotent) instead of losing the message.
@@ -352,6 +353,7 @@ class VisitorSession:
     async def _context(self, context: Context) -> None:
         """setContext / identify from the page: later conversations start with this vehicle,
         the open one is updated, and the shopper's record learns who they are."""
+        context = checked_identity(context, self.dealership.country)
         if context.vehicle is not None:
             self._remember(self.page, context.vehicle)
         updates_conversation = (

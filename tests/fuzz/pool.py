@@ -4,6 +4,11 @@ Each socket paces itself under the server's per-socket limit (20 frames/s, burst
 fuzz run measures the protocol, not the rate limiter. After its share of a batch every socket
 sends a probe (a frame of an unknown type) and must get the matching ``unknown_type`` error
 back: a socket that does not answer is stuck, and that is a finding.
+
+Hostile text (lone surrogates, NUL, non-characters, huge grapheme clusters: tests/fuzz/frames.py)
+must be stored or refused, never lose the socket: a close is a finding, as is a ``bad_field``
+error that does not name its field, or any text the server sends that no database could have
+stored (a lone surrogate or a NUL: it would have to come from storage or an echo).
 """
 
 from __future__ import annotations
@@ -25,6 +30,17 @@ ERROR_CODES = {
     "taken", "closed", "unavailable", "rate_limited",
 }  # fmt: skip
 RATE, BURST = 15.0, 30.0  # below the server's 20/s, burst 40
+
+
+def _unstorable(value: Any) -> bool:
+    """Whether a decoded frame holds a lone surrogate or a NUL anywhere (keys included)."""
+    if isinstance(value, str):
+        return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_unstorable(v) for v in value)
+    return False
 
 
 @dataclass
@@ -77,10 +93,14 @@ class FuzzSocket:
         if not isinstance(frame, dict) or "type" not in frame:
             self.stats.findings.append(f"{self.kind}: reply without a type: {raw[:200]!r}")
             return {"type": "?"}
+        if _unstorable(frame):
+            self.stats.findings.append(f"{self.kind}: unstorable text sent: {raw[:200]!r}")
         if frame["type"] == "error":
             self.stats.error_frames += 1
             if frame.get("code") not in ERROR_CODES or not frame.get("message"):
                 self.stats.findings.append(f"{self.kind}: undocumented error frame {frame}")
+            elif frame["code"] == "bad_field" and not frame.get("field"):
+                self.stats.findings.append(f"{self.kind}: bad_field names no field: {frame}")
         else:
             self.stats.other_frames += 1
         return frame  # type: ignore[no-any-return]
