@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from chat_server.store.database import Database, open_database
 from chat_server.store.migrate import migrate
+from tests.support.inprocess import InProcessServer
 from tests.support.postgres_server import PostgresServer, postgres_server
 from tests.support.redis_server import RedisServer, redis_server
 from tests.support.server_process import ServerProcess
@@ -113,10 +114,41 @@ def start_server(
             ladder=ladder,
             env=env,
         )
-        server.start()
+        # Listed before it starts, so one that fails to start is stopped all the same.
         started.append(server)
+        server.start()
         return server
 
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+async def serve_inprocess(
+    tmp_path: Path, database_url: str, broker_url: str
+) -> AsyncIterator[Callable[..., Awaitable[InProcessServer]]]:
+    """Start servers in the test's own event loop, on a clock the test moves
+    (tests/support/inprocess.py), sharing this test's backend. Takes the same ``ladder`` and
+    ``env`` as ``start_server``; use it wherever a test needs no process of its own."""
+    started: list[InProcessServer] = []
+
+    async def start(
+        ladder: dict[str, float | str] | None = None,
+        name: str = "node",
+        env: dict[str, str] | None = None,
+    ) -> InProcessServer:
+        server = InProcessServer(
+            tmp_path / name,
+            database_url=database_url,
+            broker_url=broker_url,
+            ladder=ladder,
+            env=env,
+        )
+        started.append(server)
+        await server.start()
+        return server
+
+    yield start
+    for server in started:
+        await server.stop()

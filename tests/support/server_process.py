@@ -84,6 +84,9 @@ class ServerProcess:
                         return
             except OSError:
                 time.sleep(0.1)
+        # Not left running: a server that missed its start-up time (a busy machine) would
+        # otherwise outlive the test and the run, and make the machine busier still.
+        self.stop()
         raise RuntimeError(f"server did not start:\n{self.log_path.read_text()[-3000:]}")
 
     def stop(self) -> None:

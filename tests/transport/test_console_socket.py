@@ -1,9 +1,13 @@
-"""The console socket and the ladder on a real server: rings, the accept race, pool, leads."""
+"""The console socket and the ladder on a server: rings, the accept race, pool, leads.
+
+The server runs in the test's event loop on a clock the test moves (tests/support/inprocess.py):
+ladder windows have their real lengths and pass when the test says so, not in real time.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
 from websockets.asyncio.client import connect
@@ -11,14 +15,17 @@ from websockets.asyncio.client import connect
 from chat_server.store.database import open_database
 from chat_server.store.models import Conversation, Lead
 from tests.support.clients import FrameClient, console, new_client_id, sign_in_cookie, visitor
-from tests.support.server_process import ServerProcess
+from tests.support.inprocess import InProcessServer
+from tests.support.waits import eventually
 
 ALEX = "alex@demo-motors.test"
 SAM = "sam@demo-motors.test"
 RILEY = "riley@nightowl-bdc.test"
 
+Serve = Callable[..., Awaitable[InProcessServer]]
 
-async def available(email: str, server: ServerProcess) -> FrameClient:
+
+async def available(email: str, server: InProcessServer) -> FrameClient:
     client, welcome = await console(server.url, email)
     assert welcome["operator"]["name"]
     await client.send({"type": "presence", "status": "available"})
@@ -26,7 +33,7 @@ async def available(email: str, server: ServerProcess) -> FrameClient:
     return client
 
 
-async def shopper_says(server: ServerProcess, body: str) -> tuple[FrameClient, str]:
+async def shopper_says(server: InProcessServer, body: str) -> tuple[FrameClient, str]:
     shopper, _ = await visitor(server.ws_url, server.url)
     await shopper.send({"type": "message", "client_id": new_client_id(), "body": body})
     ack = await shopper.expect_keeping("ack")
@@ -34,37 +41,38 @@ async def shopper_says(server: ServerProcess, body: str) -> tuple[FrameClient, s
 
 
 async def unanswered_chat(
-    start_server: Callable[..., ServerProcess], body: str
-) -> tuple[ServerProcess, FrameClient, str]:
-    """A shopper whose chat nobody answers, waiting at lead capture (half-second windows)."""
-    server = start_server({"store_window": 0.5, "pool_window": 0.5})
-    open_store(server)
+    serve_inprocess: Serve, body: str
+) -> tuple[InProcessServer, FrameClient, str]:
+    """A shopper whose chat nobody answers, waiting at lead capture once both windows pass."""
+    server = await serve_inprocess({"store_window": 20, "pool_window": 25})
+    await open_store(server)
     shopper, conversation = await shopper_says(server, body)
-    await shopper.expect("status", state="lead_capture", timeout=6)
+    await server.advance(45)
+    await shopper.expect("status", state="lead_capture")
     return server, shopper, conversation
 
 
-async def conversation_row(server: ServerProcess, conversation_id: str) -> Conversation:
+async def conversation_row(server: InProcessServer, conversation_id: str) -> Conversation:
     async with open_database(server.database_url) as db, db.sessions() as session:
         return await session.get_one(Conversation, conversation_id)
 
 
-async def leads_of(server: ServerProcess, conversation_id: str) -> list[Lead]:
+async def leads_of(server: InProcessServer, conversation_id: str) -> list[Lead]:
     async with open_database(server.database_url) as db, db.sessions() as session:
         return list(
             await session.scalars(select(Lead).where(Lead.conversation_id == conversation_id))
         )
 
 
-def open_store(server: ServerProcess) -> None:
-    server.admin(
+async def open_store(server: InProcessServer) -> None:
+    await server.admin(
         "set-hours", "--dealership", "demo-motors", "--department", "sales", "--always-open"
     )
 
 
-async def test_up_ring_accept_chat_close(start_server: Callable[..., ServerProcess]) -> None:
-    server = start_server({"store_window": 30, "pool_window": 30})
-    open_store(server)
+async def test_up_ring_accept_chat_close(serve_inprocess: Serve) -> None:
+    server = await serve_inprocess({"store_window": 30, "pool_window": 30})
+    await open_store(server)
     alex = await available(ALEX, server)
     shopper, conversation = await shopper_says(server, "Do you have the RAV4 in blue?")
     await shopper.expect("status", state="ringing_store")
@@ -102,10 +110,10 @@ async def test_up_ring_accept_chat_close(start_server: Callable[..., ServerProce
 
 
 async def test_two_salespeople_accepting_at_once_exactly_one_wins(
-    start_server: Callable[..., ServerProcess],
+    serve_inprocess: Serve,
 ) -> None:
-    server = start_server({"store_window": 60, "pool_window": 60})
-    open_store(server)
+    server = await serve_inprocess({"store_window": 60, "pool_window": 60})
+    await open_store(server)
     alex = await available(ALEX, server)
     sam = await available(SAM, server)
     for round_ in range(5):
@@ -139,15 +147,16 @@ async def test_two_salespeople_accepting_at_once_exactly_one_wins(
 
 
 async def test_store_window_passes_to_the_pool_which_answers_and_makes_a_lead(
-    start_server: Callable[..., ServerProcess],
+    serve_inprocess: Serve,
 ) -> None:
-    server = start_server({"store_window": 1, "pool_window": 30})
-    open_store(server)
+    server = await serve_inprocess({"store_window": 20, "pool_window": 30})
+    await open_store(server)
     alex = await available(ALEX, server)
     riley = await available(RILEY, server)
     shopper, conversation = await shopper_says(server, "Anyone there?")
     await alex.expect("ring", conversation=conversation, quiet=False)
-    pool_ring = await riley.expect("ring", conversation=conversation, timeout=5)
+    await server.advance(20)  # the store window
+    pool_ring = await riley.expect("ring", conversation=conversation)
     assert pool_ring["tier"] == "pool"
     await shopper.expect("status", state="ringing_pool")
     # The store may still claim while the pool rings: Alex's ring continues, quietly.
@@ -173,9 +182,9 @@ async def test_store_window_passes_to_the_pool_which_answers_and_makes_a_lead(
 
 
 async def test_nobody_answers_contact_form_makes_a_missed_lead(
-    start_server: Callable[..., ServerProcess],
+    serve_inprocess: Serve,
 ) -> None:
-    server, shopper, conversation = await unanswered_chat(start_server, "Hello?")
+    server, shopper, conversation = await unanswered_chat(serve_inprocess, "Hello?")
     await shopper.send(
         {
             "type": "contact",
@@ -202,11 +211,11 @@ async def test_nobody_answers_contact_form_makes_a_missed_lead(
 
 
 async def test_foreign_conversation_looks_missing(
-    start_server: Callable[..., ServerProcess],
+    serve_inprocess: Serve,
 ) -> None:
-    server = start_server({"store_window": 30, "pool_window": 30})
-    open_store(server)
-    server.admin(
+    server = await serve_inprocess({"store_window": 30, "pool_window": 30})
+    await open_store(server)
+    await server.admin(
         "create-dealership",
         "--slug",
         "other",
@@ -217,7 +226,7 @@ async def test_foreign_conversation_looks_missing(
         "--origin",
         server.url,
     )
-    server.admin(
+    await server.admin(
         "create-operator",
         "--email",
         "oz@other.test",
@@ -247,10 +256,10 @@ async def test_foreign_conversation_looks_missing(
 
 
 async def test_a_shopper_who_leaves_keeps_their_place_for_the_grace_period(
-    start_server: Callable[..., ServerProcess],
+    serve_inprocess: Serve,
 ) -> None:
-    server = start_server({"store_window": 60, "pool_window": 60, "grace": 1.5})
-    open_store(server)
+    server = await serve_inprocess({"store_window": 600, "pool_window": 600, "grace": 60})
+    await open_store(server)
     alex = await available(ALEX, server)
     shopper, welcome_token = await visitor(server.ws_url, server.url)
     await shopper.send({"type": "message", "client_id": "g1", "body": "still there?"})
@@ -258,36 +267,58 @@ async def test_a_shopper_who_leaves_keeps_their_place_for_the_grace_period(
     await alex.expect("ring", conversation=conversation)
     token = welcome_token["visitor"]
 
-    # Gone and back within the grace period: same conversation, still ringing.
+    # Gone (the server has started the grace period) and back within it: same
+    # conversation, still ringing.
     await shopper.close()
-    await asyncio.sleep(0.5)
+    await eventually(lambda: away_since(server, conversation), what="shopper marked away")
+    await server.advance(30)
     back, welcome = await visitor(server.ws_url, server.url, token=token)
     assert welcome["conversation"] == conversation and welcome["state"] == "ringing_store"
     # Tabs that reconnect at once, again and again, never leave the shopper marked as gone.
     for _ in range(5):
         await back.close()
         back, _ = await visitor(server.ws_url, server.url, token=token)
-    await asyncio.sleep(2)
+    await eventually(lambda: one_tab_settled(server, conversation), what="one tab, settled")
+    await server.advance(61)  # past the grace counted from any of those departures
     row = await conversation_row(server, conversation)
     assert row.state == "ringing_store" and row.ladder.get("away_since") is None
 
     # Gone for longer than the grace period: the ring stops, the chat is abandoned.
     await back.close()
-    cancelled = await alex.expect("ring_cancelled", conversation=conversation, timeout=5)
+    await eventually(lambda: away_since(server, conversation), what="shopper marked away")
+    await server.advance(59)
+    row = await conversation_row(server, conversation)
+    assert row.state == "ringing_store", "closed before the grace period ended"
+    await server.advance(1)
+    cancelled = await alex.expect("ring_cancelled", conversation=conversation)
     assert cancelled["reason"] == "left"
     row = await conversation_row(server, conversation)
     assert (row.state, row.outcome) == ("closed", "abandoned")
     await alex.close()
 
 
+async def away_since(server: InProcessServer, conversation_id: str) -> str | None:
+    """When the server marked the shopper gone (the grace period's start), if it has."""
+    row = await conversation_row(server, conversation_id)
+    return (row.ladder or {}).get("away_since")
+
+
+def one_tab_settled(server: InProcessServer, conversation_id: str) -> bool:
+    """Exactly one of the shopper's tabs is counted and no arrival or departure is running."""
+    sockets = server.runtime.sockets
+    lock = sockets.visitor_locks.get(conversation_id)
+    return sockets.visitors.get(conversation_id) == 1 and not (lock and lock.locked())
+
+
 async def test_a_receptionist_hands_the_chat_back_to_the_store_warmly(
-    start_server: Callable[..., ServerProcess],
+    serve_inprocess: Serve,
 ) -> None:
-    server = start_server({"store_window": 1, "pool_window": 60})
-    open_store(server)
+    server = await serve_inprocess({"store_window": 20, "pool_window": 600})
+    await open_store(server)
     riley = await available(RILEY, server)
     shopper, conversation = await shopper_says(server, "I'd like to talk to a salesperson")
-    await riley.expect("ring", conversation=conversation, timeout=5)
+    await server.advance(20)  # the store window, if nobody in the store could be rung
+    await riley.expect("ring", conversation=conversation)
     await riley.send({"type": "accept", "conversation": conversation})
     await riley.expect("conversation", id=conversation, state="connected")
 
@@ -327,9 +358,11 @@ async def test_a_receptionist_hands_the_chat_back_to_the_store_warmly(
 
 
 async def test_a_filled_honeypot_marks_the_lead_as_spam(
-    start_server: Callable[..., ServerProcess],
+    serve_inprocess: Serve,
 ) -> None:
-    server, shopper, conversation = await unanswered_chat(start_server, "Best price on the RAV4?")
+    server, shopper, conversation = await unanswered_chat(
+        serve_inprocess, "Best price on the RAV4?"
+    )
     await shopper.send(
         {
             "type": "contact",
