@@ -17,7 +17,6 @@ these tests run on a real ``redis-server`` in both passes.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -28,9 +27,15 @@ from chat_server.delivery.channels import conversation_channel, operator_channel
 from chat_server.delivery.fanout import encode
 from chat_server.store.database import open_database
 from tests.support.clients import FrameClient
+from tests.support.inprocess import InProcessServer
 from tests.support.redis_server import RedisServer
-from tests.support.server_process import ServerProcess
-from tests.transport.test_console_socket import ALEX, available, open_store, shopper_says
+from tests.transport.test_console_socket import (
+    ALEX,
+    Serve,
+    available,
+    open_store,
+    shopper_says,
+)
 
 
 @pytest.fixture
@@ -38,7 +43,7 @@ def broker_url(redis_srv: RedisServer) -> str:
     return redis_srv.url
 
 
-async def _accepted(server: ServerProcess) -> tuple[FrameClient, FrameClient, dict, int]:
+async def _accepted(server: InProcessServer) -> tuple[FrameClient, FrameClient, dict, int]:
     alex = await available(ALEX, server)
     shopper, conversation = await shopper_says(server, "Is the Tacoma still there?")
     await alex.expect("ring", conversation=conversation)
@@ -49,10 +54,10 @@ async def _accepted(server: ServerProcess) -> tuple[FrameClient, FrameClient, di
 
 
 async def test_a_late_hand_over_frame_carries_the_transcript_as_it_is_now(
-    start_server: Callable[..., ServerProcess], redis_srv: RedisServer
+    serve_inprocess: Serve, redis_srv: RedisServer
 ) -> None:
-    server = start_server({"store_window": 30, "pool_window": 30})
-    open_store(server)
+    server = await serve_inprocess({"store_window": 30, "pool_window": 30})
+    await open_store(server)
     alex, shopper, owned, alex_id = await _accepted(server)
     conversation = owned["id"]
     await alex.send(
@@ -77,14 +82,14 @@ async def test_a_late_hand_over_frame_carries_the_transcript_as_it_is_now(
 
 
 async def test_a_resent_message_is_published_again_and_delivered_once(
-    start_server: Callable[..., ServerProcess], redis_srv: RedisServer
+    serve_inprocess: Serve, redis_srv: RedisServer
 ) -> None:
     """A node may store a message and die before publishing it; the resend publishes it.
 
     Sockets that already have it drop the copy by sequence number, so nobody sees it twice.
     """
-    server = start_server({"store_window": 30, "pool_window": 30})
-    open_store(server)
+    server = await serve_inprocess({"store_window": 30, "pool_window": 30})
+    await open_store(server)
     alex, shopper, owned, _ = await _accepted(server)
     conversation = owned["id"]
     reply = {"type": "message", "conversation": conversation, "client_id": "a1", "body": "Yes"}
@@ -127,10 +132,10 @@ async def _frames_until(client: FrameClient, kind: str, **fields: object) -> lis
 
 
 async def test_a_message_never_published_arrives_before_the_close(
-    start_server: Callable[..., ServerProcess],
+    serve_inprocess: Serve,
 ) -> None:
-    server = start_server({"store_window": 30, "pool_window": 30})
-    open_store(server)
+    server = await serve_inprocess({"store_window": 30, "pool_window": 30})
+    await open_store(server)
     alex, shopper, owned, alex_id = await _accepted(server)
     conversation = owned["id"]
     # Stored and committed, never published: what a node killed between the two leaves.
