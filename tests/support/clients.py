@@ -111,7 +111,8 @@ def new_client_id() -> str:
 
 
 async def sign_in_cookie(base_url: str, email: str, password: str = DEMO_PASSWORD) -> str:
-    async with httpx.AsyncClient(base_url=base_url, follow_redirects=False) as http:
+    # argon2 verification is slow on purpose, and slower still on a busy machine.
+    async with httpx.AsyncClient(base_url=base_url, follow_redirects=False, timeout=30) as http:
         page = await http.get("/console/sign-in")
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
         assert csrf, "sign-in form has no CSRF token"

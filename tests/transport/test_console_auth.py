@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
@@ -14,14 +14,14 @@ from websockets.exceptions import ConnectionClosed
 from chat_server.demo_world import DEMO_PASSWORD
 from chat_server.store.database import open_database
 from chat_server.store.models import Operator
-from tests.support.server_process import ServerProcess
+from tests.support.inprocess import InProcessServer
 
 ALEX = "alex@demo-motors.test"
 
 
 @pytest.fixture
-def server(start_server: Callable[..., ServerProcess]) -> ServerProcess:
-    return start_server()
+async def server(serve_inprocess: Callable[..., Awaitable[InProcessServer]]) -> InProcessServer:
+    return await serve_inprocess()
 
 
 def csrf_of(html: str) -> str:
@@ -30,14 +30,14 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-async def test_passwords_are_stored_as_argon2_hashes(server: ServerProcess) -> None:
+async def test_passwords_are_stored_as_argon2_hashes(server: InProcessServer) -> None:
     async with open_database(server.database_url) as db, db.sessions() as session:
         hashes = list(await session.scalars(select(Operator.password_hash)))
     assert hashes and all(h.startswith("$argon2id$") for h in hashes)
     assert all(DEMO_PASSWORD not in h for h in hashes)
 
 
-async def test_wrong_password_and_missing_csrf_are_refused(server: ServerProcess) -> None:
+async def test_wrong_password_and_missing_csrf_are_refused(server: InProcessServer) -> None:
     async with httpx.AsyncClient(base_url=server.url) as http:
         token = csrf_of((await http.get("/console/sign-in")).text)
         wrong = await http.post(
@@ -52,7 +52,7 @@ async def test_wrong_password_and_missing_csrf_are_refused(server: ServerProcess
 
 
 async def test_sign_in_then_sign_out_closes_the_console_to_that_cookie(
-    server: ServerProcess,
+    server: InProcessServer,
 ) -> None:
     async with httpx.AsyncClient(base_url=server.url) as http:
         token = csrf_of((await http.get("/console/sign-in")).text)

@@ -3,7 +3,7 @@ visitor row written by the first message rather than by opening the widget."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlalchemy import func, select
@@ -12,28 +12,28 @@ from chat_server.chats.visitors import token_hash
 from chat_server.store.database import open_database
 from chat_server.store.models import Conversation, Visitor
 from tests.support.clients import new_client_id, visitor
-from tests.support.server_process import ServerProcess
+from tests.support.inprocess import InProcessServer
 
 SLOW = {"store_window": 30, "pool_window": 30}
 
 
 @pytest.fixture
-def server(start_server: Callable[..., ServerProcess]) -> ServerProcess:
-    return start_server(SLOW)
+async def server(serve_inprocess: Callable[..., Awaitable[InProcessServer]]) -> InProcessServer:
+    return await serve_inprocess(SLOW)
 
 
-async def visitor_rows(server: ServerProcess) -> list[tuple[str, str, str]]:
+async def visitor_rows(server: InProcessServer) -> list[tuple[str, str, str]]:
     async with open_database(server.database_url) as db, db.sessions() as session:
         rows = await session.execute(select(Visitor.token_hash, Visitor.name, Visitor.email))
         return [tuple(r) for r in rows.all()]  # type: ignore[misc]
 
 
-async def conversations(server: ServerProcess) -> int:
+async def conversations(server: InProcessServer) -> int:
     async with open_database(server.database_url) as db, db.sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(Conversation)) or 0)
 
 
-async def test_hello_writes_no_row_and_the_first_message_does(server: ServerProcess) -> None:
+async def test_hello_writes_no_row_and_the_first_message_does(server: InProcessServer) -> None:
     before = await visitor_rows(server)
     shopper, welcome = await visitor(server.ws_url, server.url)
     token = welcome["visitor"]
@@ -57,7 +57,7 @@ async def test_hello_writes_no_row_and_the_first_message_does(server: ServerProc
 
 
 async def test_tabs_of_a_shopper_without_a_row_share_the_conversation(
-    server: ServerProcess,
+    server: InProcessServer,
 ) -> None:
     tab_a, welcome = await visitor(server.ws_url, server.url)
     token = welcome["visitor"]
@@ -77,14 +77,14 @@ async def test_tabs_of_a_shopper_without_a_row_share_the_conversation(
     await tab_b.close()
 
 
-async def test_tokens_it_never_minted_are_replaced(server: ServerProcess) -> None:
+async def test_tokens_it_never_minted_are_replaced(server: InProcessServer) -> None:
     for presented in ("made-up", "A" * 32):
         shopper, welcome = await visitor(server.ws_url, server.url, token=presented)
         assert welcome["visitor"] not in (presented, None)
         await shopper.close()
 
 
-async def test_identify_before_any_message_writes_the_row(server: ServerProcess) -> None:
+async def test_identify_before_any_message_writes_the_row(server: InProcessServer) -> None:
     shopper, welcome = await visitor(server.ws_url, server.url)
     token = welcome["visitor"]
     await shopper.send({"type": "context", "visitor": {"name": "Ann Lee", "email": "ann@x.test"}})

@@ -1,9 +1,9 @@
-"""The visitor socket against a real server: acks after storage, resume, errors, origins."""
+"""The visitor socket against a server in the test's event loop: acks after storage, resume, errors, origins."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlalchemy import select
@@ -13,17 +13,17 @@ from websockets.exceptions import ConnectionClosed
 from chat_server.store.database import open_database
 from chat_server.store.models import Message
 from tests.support.clients import new_client_id, visitor
-from tests.support.server_process import ServerProcess
+from tests.support.inprocess import InProcessServer
 
 SLOW = {"store_window": 30, "pool_window": 30}
 
 
 @pytest.fixture
-def server(start_server: Callable[..., ServerProcess]) -> ServerProcess:
-    return start_server(SLOW)
+async def server(serve_inprocess: Callable[..., Awaitable[InProcessServer]]) -> InProcessServer:
+    return await serve_inprocess(SLOW)
 
 
-async def stored_messages(server: ServerProcess, conversation: str) -> list[tuple[int, str]]:
+async def stored_messages(server: InProcessServer, conversation: str) -> list[tuple[int, str]]:
     async with open_database(server.database_url) as db, db.sessions() as session:
         rows = await session.execute(
             select(Message.seq, Message.body)
@@ -33,7 +33,7 @@ async def stored_messages(server: ServerProcess, conversation: str) -> list[tupl
         return [(seq, body) for seq, body in rows.all()]
 
 
-async def test_ack_means_stored_and_resend_is_idempotent(server: ServerProcess) -> None:
+async def test_ack_means_stored_and_resend_is_idempotent(server: InProcessServer) -> None:
     shopper, welcome = await visitor(server.ws_url, server.url)
     assert welcome["conversation"] is None and welcome["visitor"]
     client_id = new_client_id()
@@ -49,7 +49,7 @@ async def test_ack_means_stored_and_resend_is_idempotent(server: ServerProcess) 
     await shopper.close()
 
 
-async def test_resume_replays_exactly_what_came_after_last_seq(server: ServerProcess) -> None:
+async def test_resume_replays_exactly_what_came_after_last_seq(server: InProcessServer) -> None:
     shopper, welcome = await visitor(server.ws_url, server.url)
     token = welcome["visitor"]
     conversation = None
@@ -78,7 +78,7 @@ async def test_resume_replays_exactly_what_came_after_last_seq(server: ServerPro
 
 
 async def test_malformed_frames_get_errors_and_the_socket_stays_open(
-    server: ServerProcess,
+    server: InProcessServer,
 ) -> None:
     shopper, _ = await visitor(server.ws_url, server.url)
     bad_frames = [
@@ -101,7 +101,7 @@ async def test_malformed_frames_get_errors_and_the_socket_stays_open(
     await shopper.close()
 
 
-async def test_foreign_origin_and_unknown_site_are_refused(server: ServerProcess) -> None:
+async def test_foreign_origin_and_unknown_site_are_refused(server: InProcessServer) -> None:
     for site, origin in (("demo-motors-site", "http://evil.example"), ("nope", server.url)):
         async with connect(f"{server.ws_url}/ws/visitor?site={site}", origin=origin) as socket:  # type: ignore[arg-type]
             with pytest.raises(ConnectionClosed) as closed:
@@ -109,7 +109,7 @@ async def test_foreign_origin_and_unknown_site_are_refused(server: ServerProcess
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
 
 
-async def test_oversized_frame_closes_with_1009(server: ServerProcess) -> None:
+async def test_oversized_frame_closes_with_1009(server: InProcessServer) -> None:
     shopper, _ = await visitor(server.ws_url, server.url)
     with pytest.raises(ConnectionClosed) as closed:
         await shopper.socket.send("x" * (70 * 1024))
