@@ -181,6 +181,10 @@ class InProcessServer:
                 raise RuntimeError("in-process server did not start")
             await asyncio.sleep(0.01)
         self._server, self._task = server, task
+        # The site-key cache times its entries on a monotonic clock of its own; here it
+        # follows the fake one, so a test lets an entry expire by advancing, not waiting.
+        sites = self.runtime.sites
+        sites._now = lambda: self.clock.now().timestamp()
 
     async def stop(self) -> None:
         if self._server is None or self._task is None:

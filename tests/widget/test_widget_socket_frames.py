@@ -1,11 +1,10 @@
-"""The visitor socket's widget additions against a real server: the theme, the opening line and
-the server time in ``welcome``; the ``context`` frame (DealerChat.setContext and identify)."""
+"""The visitor socket's widget additions against an in-process server: the theme, the opening
+line and the server time in ``welcome``; the ``context`` frame (DealerChat.setContext and
+identify)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,15 +13,17 @@ from chat_server.store.database import open_database
 from chat_server.store.models import Conversation, Visitor
 from chat_server.store.sites import SITE_TTL_S
 from tests.support.clients import new_client_id, visitor
-from tests.support.server_process import ServerProcess
+from tests.support.inprocess import InProcessServer
 
 
 async def test_welcome_carries_theme_and_opening_and_context_updates_the_records(
-    start_server: Callable[..., ServerProcess],
+    serve_inprocess: Callable[..., Awaitable[InProcessServer]],
 ) -> None:
-    server = start_server({"store_window": 30, "pool_window": 30})
-    server.admin("set-hours", "--dealership", "demo-motors", "--department", "sales", "--closed")
-    server.admin("set-theme", "--dealership", "demo-motors", "--language", "es")
+    server = await serve_inprocess({"store_window": 30, "pool_window": 30})
+    await server.admin(
+        "set-hours", "--dealership", "demo-motors", "--department", "sales", "--closed"
+    )
+    await server.admin("set-theme", "--dealership", "demo-motors", "--language", "es")
     shopper, welcome = await visitor(server.ws_url, server.url)
     dealership = welcome["dealership"]
     assert dealership["theme"] == {
@@ -53,16 +54,17 @@ async def test_welcome_carries_theme_and_opening_and_context_updates_the_records
     assert row.vehicle == car
     assert person is not None and (person.name, person.email) == ("Ana", "ana@example.com")
 
-    server.admin(
+    await server.admin(
         "set-hours", "--dealership", "demo-motors", "--department", "sales", "--always-open"
     )
     # Running nodes see a change made from the command line within SITE_TTL_S (their site-key
-    # cache, chat_server/store/sites.py).
-    deadline = time.monotonic() + SITE_TTL_S + 3
+    # cache, chat_server/store/sites.py); the cache runs on the server's (fake) clock here.
+    waited = 0.0
     while True:
         shopper, welcome = await visitor(server.ws_url, server.url)
         await shopper.close()
-        if welcome["dealership"]["open"] or time.monotonic() > deadline:
+        if welcome["dealership"]["open"] or waited > SITE_TTL_S:
             break
-        await asyncio.sleep(0.5)
+        await server.advance(0.5)
+        waited += 0.5
     assert welcome["dealership"]["open"] is True and welcome["dealership"]["opens_next"] is None
