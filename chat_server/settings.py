@@ -2,7 +2,16 @@
 
 The defaults run embedded: a SQLite file in ``./data`` and the in-memory broker. A bad value
 fails at start with a ``SettingsError`` that says which variable to fix and how.
+
+Every variable is declared once, as a ``setting(...)`` field of :class:`Settings` (variable,
+field, parser, default, help); ``load_settings`` reads them all the same way, and
+``python -m chat_server.settings_table`` renders the same rows as the table in
+docs/operations.md.
 """
+
+# setting() returns dataclasses.field(...) with the row in its metadata, which RUF009 cannot
+# tell from a default computed once and shared (its Rate defaults are frozen anyway).
+# ruff: noqa: RUF009
 
 from __future__ import annotations
 
@@ -11,10 +20,13 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from dataclasses import field as dataclass_field
 from pathlib import Path
+from typing import TypeVar, cast
 
 PREFIX = "DEALER_CHAT_"
+SMTP_TLS_MODES = ("starttls", "tls", "none")
 
 
 class SettingsError(ValueError):
@@ -29,66 +41,22 @@ class Rate:
     window_s: float
 
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str = "sqlite+aiosqlite:///data/dealer-chat.sqlite3"
-    broker_url: str = "memory://"
-    secret_key: str = ""
-    host: str = "127.0.0.1"
-    port: int = 8000
-    # Behind TLS the session cookie must be Secure; off for plain-HTTP loopback demos.
-    secure_cookies: bool = False
-    session_max_age_s: int = 12 * 3600
-    # Extra origins allowed to open the console socket (besides the console's own host).
-    public_url: str = ""
-    node_name: str = ""
-    deadline_poll_s: float = 0.2
-    # An operator whose last console closed is set "away" after this many seconds. Keep it
-    # above the presence heartbeat (10 s) when several nodes serve consoles.
-    auto_away_s: float = 30.0
-    log_level: str = "info"
-    # json: one object per line for log shippers (serve); text for a terminal (the demo's default).
-    log_format: str = "json"
-    # CRM delivery (chat_server/leads/): with no SMTP host, lead e-mail is not sent (the log
-    # says so, without the lead's content; the lead is in the console).
-    smtp_host: str = ""
-    smtp_port: int = 587
-    smtp_tls: str = "starttls"  # starttls, tls (implicit), none
-    smtp_user: str = ""
-    smtp_password: str = ""
-    smtp_from: str = "leads@dealer-chat.invalid"
-    # Outbox retries: exponential from the first delay, capped, given up after the last.
-    delivery_retry_first_s: float = 30.0
-    delivery_retry_cap_s: float = 3600.0
-    delivery_give_up_s: float = 86400.0
-    delivery_poll_s: float = 0.5
-    lead_alert_after_s: float = 1800.0
-    # Abuse limits (chat_server/limits/, docs/operations.md); None switches one off. Message
-    # and conversation limits hold across nodes (counted where the broker is).
-    limit_visitor_messages: Rate | None = Rate(60, 60.0)
-    limit_address_messages: Rate | None = Rate(300, 60.0)
-    limit_site_messages: Rate | None = Rate(6000, 60.0)
-    limit_address_conversations: Rate | None = Rate(30, 3600.0)
-    limit_address_connects: Rate | None = Rate(120, 60.0)
-    limit_address_sign_ins: Rate | None = Rate(20, 300.0)
-    # Concurrent sockets on this node: per client address, and in total (0 = derived from
-    # the open-files limit, and never above it).
-    limit_sockets_per_address: int = 200
-    limit_sockets: int = 0
-    # Client addresses the per-address limits do not apply to (IPs or networks).
-    limit_exempt: tuple[str, ...] = ("127.0.0.0/8", "::1")
-    # Peers whose X-Forwarded-For / X-Real-IP name the client (uvicorn's forwarded_allow_ips).
-    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
-
-    def with_overrides(self, **changes: object) -> Settings:
-        return replace(self, **changes)  # type: ignore[arg-type]
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
+T = TypeVar("T")
+# Reads one variable: (its name without the prefix, the raw text) -> the value, or raises a
+# SettingsError that names the variable.
+Parser = Callable[[str, str], T]
 
 
-def _bool(name: str, raw: str) -> bool:
+# --- parsers ------------------------------------------------------------------------
+
+
+def text(name: str, raw: str) -> str:
+    """Taken as written."""
+    return raw
+
+
+def boolean(name: str, raw: str) -> bool:
+    """``true``/``false`` (also 1/0, yes/no, on/off; empty is false)."""
     lowered = raw.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
         return True
@@ -97,14 +65,53 @@ def _bool(name: str, raw: str) -> bool:
     raise SettingsError(f"{PREFIX}{name} must be true or false, got {raw!r}")
 
 
-def _int(name: str, raw: str, low: int, high: int) -> int:
+def whole(low: int, high: int) -> Parser[int]:
+    """A whole number from ``low`` to ``high``."""
+
+    def parse(name: str, raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{PREFIX}{name} must be a whole number, got {raw!r}") from None
+        if not low <= value <= high:
+            raise SettingsError(f"{PREFIX}{name} must be between {low} and {high}, got {value}")
+        return value
+
+    return parse
+
+
+def whole_seconds(low: int, high: int) -> Parser[float]:
+    """A whole number of seconds from ``low`` to ``high``, kept as a float."""
+    parse_whole = whole(low, high)
+    return lambda name, raw: float(parse_whole(name, raw))
+
+
+def seconds(name: str, raw: str) -> float:
+    """A number of seconds from 0.01 to 30 days."""
     try:
-        value = int(raw)
+        value = float(raw)
     except ValueError:
-        raise SettingsError(f"{PREFIX}{name} must be a whole number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise SettingsError(f"{PREFIX}{name} must be between {low} and {high}, got {value}")
+        raise SettingsError(f"{PREFIX}{name} must be a number of seconds, got {raw!r}") from None
+    if not 0.01 <= value <= 30 * 86400:
+        raise SettingsError(f"{PREFIX}{name} must be between 0.01 and 2592000 seconds")
     return value
+
+
+def one_of(*choices: str) -> Parser[str]:
+    """One of ``choices``, in any case."""
+    listed = f"{', '.join(choices[:-1])} or {choices[-1]}"
+
+    def parse(name: str, raw: str) -> str:
+        if raw.lower() not in choices:
+            raise SettingsError(f"{PREFIX}{name} must be {listed}, got {raw!r}")
+        return raw.lower()
+
+    return parse
+
+
+def base_url(name: str, raw: str) -> str:
+    """A URL without its trailing slash."""
+    return raw.rstrip("/")
 
 
 def validate_database_url(url: str) -> str:
@@ -127,102 +134,16 @@ def validate_broker_url(url: str) -> str:
     )
 
 
-def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-    """Build settings from ``env`` (default ``os.environ``) and explicit overrides."""
-    env = os.environ if env is None else env
-
-    def get(name: str) -> str | None:
-        return env.get(PREFIX + name)
-
-    values: dict[str, object] = {}
-    if (raw := get("DATABASE_URL")) is not None:
-        values["database_url"] = raw
-    if (raw := get("BROKER_URL") or get("REDIS_URL")) is not None:
-        values["broker_url"] = raw
-    if (raw := get("SECRET_KEY")) is not None:
-        values["secret_key"] = raw
-    if (raw := get("HOST")) is not None:
-        values["host"] = raw
-    if (raw := get("PORT")) is not None:
-        values["port"] = _int("PORT", raw, 1, 65535)
-    if (raw := get("SECURE_COOKIES")) is not None:
-        values["secure_cookies"] = _bool("SECURE_COOKIES", raw)
-    if (raw := get("SESSION_MAX_AGE")) is not None:
-        values["session_max_age_s"] = _int("SESSION_MAX_AGE", raw, 60, 30 * 86400)
-    if (raw := get("PUBLIC_URL")) is not None:
-        values["public_url"] = raw.rstrip("/")
-    if (raw := get("NODE_NAME")) is not None:
-        values["node_name"] = raw
-    if (raw := get("AUTO_AWAY")) is not None:
-        values["auto_away_s"] = float(_int("AUTO_AWAY", raw, 0, 86400))
-    if (raw := get("LOG_LEVEL")) is not None:
-        values["log_level"] = raw.lower()
-    if (raw := get("LOG_FORMAT")) is not None:
-        values["log_format"] = raw.lower()
-    values.update(_delivery_values(get))
-    values.update(_limit_values(get))
-    values.update({k: v for k, v in overrides.items() if v is not None})
-
-    settings = Settings(**values)  # type: ignore[arg-type]
-    settings = replace(
-        settings,
-        database_url=validate_database_url(settings.database_url),
-        broker_url=validate_broker_url(settings.broker_url),
-        node_name=settings.node_name or f"{os.uname().nodename}-{os.getpid()}",
-    )
-    if settings.log_level not in {"debug", "info", "warning", "error"}:
-        raise SettingsError(f"{PREFIX}LOG_LEVEL must be debug, info, warning or error")
-    if settings.log_format not in {"json", "text"}:
-        raise SettingsError(f"{PREFIX}LOG_FORMAT must be json or text, got {settings.log_format!r}")
-    return settings
+def database_address(name: str, raw: str) -> str:
+    """A SQLAlchemy async URL (``postgresql://`` gets the asyncpg driver)."""
+    return validate_database_url(raw)
 
 
-SMTP_TLS_MODES = ("starttls", "tls", "none")
-DELIVERY_SECONDS = {
-    "DELIVERY_RETRY_FIRST": "delivery_retry_first_s",
-    "DELIVERY_RETRY_CAP": "delivery_retry_cap_s",
-    "DELIVERY_GIVE_UP": "delivery_give_up_s",
-    "DELIVERY_POLL": "delivery_poll_s",
-    "LEAD_ALERT_AFTER": "lead_alert_after_s",
-}
+def broker_address(name: str, raw: str) -> str:
+    """``memory://`` or ``redis://...``."""
+    return validate_broker_url(raw)
 
 
-def _seconds(name: str, raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{PREFIX}{name} must be a number of seconds, got {raw!r}") from None
-    if not 0.01 <= value <= 30 * 86400:
-        raise SettingsError(f"{PREFIX}{name} must be between 0.01 and 2592000 seconds")
-    return value
-
-
-def _delivery_values(get: Callable[[str], str | None]) -> dict[str, object]:
-    """SMTP and outbox settings (``DEALER_CHAT_SMTP_*``, ``DEALER_CHAT_DELIVERY_*``)."""
-    values: dict[str, object] = {}
-    for name in ("HOST", "USER", "PASSWORD", "FROM"):
-        if (raw := get("SMTP_" + name)) is not None:
-            values["smtp_" + name.lower()] = raw
-    if (raw := get("SMTP_PORT")) is not None:
-        values["smtp_port"] = _int("SMTP_PORT", raw, 1, 65535)
-    if (raw := get("SMTP_TLS")) is not None:
-        if raw.lower() not in SMTP_TLS_MODES:
-            raise SettingsError(f"{PREFIX}SMTP_TLS must be starttls, tls or none, got {raw!r}")
-        values["smtp_tls"] = raw.lower()
-    for name, field in DELIVERY_SECONDS.items():
-        if (raw := get(name)) is not None:
-            values[field] = _seconds(name, raw)
-    return values
-
-
-LIMIT_RATES = {
-    "LIMIT_VISITOR_MESSAGES": "limit_visitor_messages",
-    "LIMIT_ADDRESS_MESSAGES": "limit_address_messages",
-    "LIMIT_SITE_MESSAGES": "limit_site_messages",
-    "LIMIT_ADDRESS_CONVERSATIONS": "limit_address_conversations",
-    "LIMIT_ADDRESS_CONNECTS": "limit_address_connects",
-    "LIMIT_ADDRESS_SIGN_INS": "limit_address_sign_ins",
-}
 RATE_UNITS = {
     **dict.fromkeys(("s", "sec", "second"), 1.0),
     **dict.fromkeys(("m", "min", "minute"), 60.0),
@@ -265,21 +186,296 @@ def _networks(name: str, raw: str, *, allow_star: bool = False) -> tuple[str, ..
     return items
 
 
-def _limit_values(get: Callable[[str], str | None]) -> dict[str, object]:
-    """Abuse limits (``DEALER_CHAT_LIMIT_*``) and ``DEALER_CHAT_TRUSTED_PROXIES``."""
+def networks(name: str, raw: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or networks (empty: none)."""
+    return _networks(name, raw)
+
+
+def networks_or_any(name: str, raw: str) -> tuple[str, ...]:
+    """Like :func:`networks`, and ``*`` stands for any peer."""
+    return _networks(name, raw, allow_star=True)
+
+
+# --- the table ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row of the settings table: which variable sets which field, how, and why.
+
+    ``variable`` is written without the ``DEALER_CHAT_`` prefix. ``aliases`` are older
+    names read when the variable is unset (or empty). ``shown_default`` is how the docs show
+    the default when the value alone would mislead (a computed or a required one).
+    """
+
+    variable: str
+    field: str
+    parse: Parser[object]
+    default: object
+    help: str
+    aliases: tuple[str, ...] = ()
+    shown_default: str | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The full environment variable names, the main one first."""
+        return tuple(PREFIX + name for name in (self.variable, *self.aliases))
+
+
+_ENTRY = "dealer_chat_setting"
+
+
+def setting(
+    variable: str,
+    default: T,
+    parse: Parser[T],
+    help: str,
+    *,
+    aliases: tuple[str, ...] = (),
+    shown_default: str | None = None,
+) -> T:
+    """A ``Settings`` field read from ``DEALER_CHAT_{variable}``: one row of the table."""
+    row = {"variable": variable, "parse": parse, "help": help}
+    row |= {"aliases": aliases, "shown_default": shown_default}
+    return cast(T, dataclass_field(default=default, metadata={_ENTRY: row}))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a node is configured with. Each ``setting(...)`` field is one row of the
+    table that both ``load_settings`` and the settings table in docs/operations.md come from
+    (``python -m chat_server.settings_table``)."""
+
+    database_url: str = setting(
+        "DATABASE_URL",
+        "sqlite+aiosqlite:///data/dealer-chat.sqlite3",
+        database_address,
+        "the database: a SQLite file, or `postgresql+asyncpg://user:pass@host/db` "
+        "(`postgresql://` gets the asyncpg driver)",
+    )
+    broker_url: str = setting(
+        "BROKER_URL",
+        "memory://",
+        broker_address,
+        "`memory://` for one process; `redis://host:6379/0` to run several",
+        aliases=("REDIS_URL",),
+    )
+    secret_key: str = setting(
+        "SECRET_KEY",
+        "",
+        text,
+        "at least 32 random characters; signs session cookies, so the same on every node",
+        shown_default="none: `serve` requires it (the demo keeps one in its data folder)",
+    )
+    host: str = setting("HOST", "127.0.0.1", text, "the address to listen on")
+    port: int = setting("PORT", 8000, whole(1, 65535), "the port to listen on")
+    # Behind TLS the session cookie must be Secure; off for plain-HTTP loopback demos.
+    secure_cookies: bool = setting(
+        "SECURE_COOKIES", False, boolean, "`true` behind TLS: the session cookie is `Secure`"
+    )
+    session_max_age_s: int = setting(
+        "SESSION_MAX_AGE",
+        12 * 3600,
+        whole(60, 30 * 86400),
+        "console session lifetime in seconds (60 to 2592000)",
+    )
+    public_url: str = setting(
+        "PUBLIC_URL",
+        "",
+        base_url,
+        "the public base URL of the site (read, trailing slash dropped, but not used yet)",
+    )
+    node_name: str = setting(
+        "NODE_NAME",
+        "",
+        text,
+        "this process's name in logs (`node`) and in the leases of deadlines and deliveries; "
+        "unique per process",
+        shown_default="host name and process id (`hostname-pid`)",
+    )
+    deadline_poll_s: float = 0.2
+    # An operator whose last console closed is set "away" after this many seconds. Keep it
+    # above the presence heartbeat (10 s) when several nodes serve consoles.
+    auto_away_s: float = setting(
+        "AUTO_AWAY",
+        30.0,
+        whole_seconds(0, 86400),
+        "seconds after an operator's last console closes before they are set away "
+        "(keep above 10 with several nodes)",
+    )
+    log_level: str = setting(
+        "LOG_LEVEL",
+        "info",
+        one_of("debug", "info", "warning", "error"),
+        "`debug`, `info`, `warning` or `error`, for dealer-chat's own loggers (see Logs)",
+    )
+    # json: one object per line for log shippers (serve); text for a terminal (the demo's default).
+    log_format: str = setting(
+        "LOG_FORMAT",
+        "json",
+        one_of("json", "text"),
+        "`json`: one object per line for a log shipper; `text` for a terminal (see Logs)",
+        shown_default="`json` (`demo`: `text`)",
+    )
+    # CRM delivery (chat_server/leads/): with no SMTP host, lead e-mail is not sent (the log
+    # says so, without the lead's content; the lead is in the console).
+    smtp_host: str = setting(
+        "SMTP_HOST", "", text, "lead e-mail to the CRM; without it, lead e-mail is not sent"
+    )
+    smtp_port: int = setting("SMTP_PORT", 587, whole(1, 65535), "the SMTP server's port")
+    smtp_tls: str = setting(
+        "SMTP_TLS",
+        "starttls",
+        one_of(*SMTP_TLS_MODES),
+        "`starttls`, `tls` (implicit, port 465) or `none`",
+    )
+    smtp_user: str = setting("SMTP_USER", "", text, "SMTP AUTH user (none: no AUTH)")
+    smtp_password: str = setting("SMTP_PASSWORD", "", text, "SMTP AUTH password")
+    smtp_from: str = setting(
+        "SMTP_FROM", "leads@dealer-chat.invalid", text, "envelope and header sender of lead e-mail"
+    )
+    # Outbox retries: exponential from the first delay, capped, given up after the last.
+    delivery_retry_first_s: float = setting(
+        "DELIVERY_RETRY_FIRST",
+        30.0,
+        seconds,
+        "seconds before a failed CRM delivery's first retry; doubles each time",
+    )
+    delivery_retry_cap_s: float = setting(
+        "DELIVERY_RETRY_CAP", 3600.0, seconds, "longest gap between retries, in seconds"
+    )
+    delivery_give_up_s: float = setting(
+        "DELIVERY_GIVE_UP",
+        86400.0,
+        seconds,
+        "stop retrying this many seconds after the send was queued",
+    )
+    delivery_poll_s: float = setting(
+        "DELIVERY_POLL", 0.5, seconds, "how often each node looks for due sends, in seconds"
+    )
+    lead_alert_after_s: float = setting(
+        "LEAD_ALERT_AFTER",
+        1800.0,
+        seconds,
+        "seconds a new lead may stay untouched before its dealership's managers are alerted",
+    )
+    # Abuse limits (chat_server/limits/, docs/operations.md); None switches one off. Message
+    # and conversation limits hold across nodes (counted where the broker is).
+    limit_visitor_messages: Rate | None = setting(
+        "LIMIT_VISITOR_MESSAGES",
+        Rate(60, 60.0),
+        parse_rate,
+        "messages of one shopper (visitor token), all tabs and nodes together",
+    )
+    limit_address_messages: Rate | None = setting(
+        "LIMIT_ADDRESS_MESSAGES",
+        Rate(300, 60.0),
+        parse_rate,
+        "messages from one client address",
+    )
+    limit_site_messages: Rate | None = setting(
+        "LIMIT_SITE_MESSAGES",
+        Rate(6000, 60.0),
+        parse_rate,
+        "messages on one site key",
+    )
+    limit_address_conversations: Rate | None = setting(
+        "LIMIT_ADDRESS_CONVERSATIONS",
+        Rate(30, 3600.0),
+        parse_rate,
+        "new conversations started from one client address",
+    )
+    limit_address_connects: Rate | None = setting(
+        "LIMIT_ADDRESS_CONNECTS",
+        Rate(120, 60.0),
+        parse_rate,
+        "visitor socket connection attempts from one client address",
+    )
+    limit_address_sign_ins: Rate | None = setting(
+        "LIMIT_ADDRESS_SIGN_INS",
+        Rate(20, 300.0),
+        parse_rate,
+        "console sign-in attempts from one client address",
+    )
+    # Concurrent sockets on this node: per client address, and in total (0 = derived from
+    # the open-files limit, and never above it).
+    limit_sockets_per_address: int = setting(
+        "LIMIT_SOCKETS_PER_ADDRESS",
+        200,
+        whole(0, 10**6),
+        "concurrent visitor sockets from one client address, per node (0: no cap)",
+    )
+    limit_sockets: int = setting(
+        "LIMIT_SOCKETS",
+        0,
+        whole(0, 10**7),
+        "concurrent sockets on this node (0: from the open-files limit)",
+        shown_default="`0` (auto)",
+    )
+    # Client addresses the per-address limits do not apply to (IPs or networks).
+    limit_exempt: tuple[str, ...] = setting(
+        "LIMIT_EXEMPT",
+        ("127.0.0.0/8", "::1"),
+        networks,
+        'client addresses (IPs or networks) the per-address limits skip (`""`: none)',
+    )
+    # Peers whose X-Forwarded-For / X-Real-IP name the client (uvicorn's forwarded_allow_ips).
+    trusted_proxies: tuple[str, ...] = setting(
+        "TRUSTED_PROXIES",
+        ("127.0.0.1", "::1"),
+        networks_or_any,
+        "peers whose `X-Forwarded-For` (or `X-Real-IP`) names the client (`*`: any)",
+    )
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _entries() -> tuple[Entry, ...]:
+    rows = []
+    for f in fields(Settings):
+        if _ENTRY in f.metadata:
+            row = f.metadata[_ENTRY]
+            rows.append(Entry(field=f.name, default=f.default, **row))
+    return tuple(rows)
+
+
+#: Every setting read from the environment, in the order of ``Settings``.
+SETTINGS: tuple[Entry, ...] = _entries()
+_BY_FIELD = {entry.field: entry for entry in SETTINGS}
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Build settings from ``env`` (default ``os.environ``) and explicit overrides.
+
+    Each variable of ``SETTINGS`` that is set is read with its parser. An override that is
+    text (a command-line option) is read with the same parser, so ``--database-url
+    postgresql://...`` is checked and normalised like the variable; other overrides are
+    taken as given. None means "not given".
+    """
+    env = os.environ if env is None else env
     values: dict[str, object] = {}
-    for name, field in LIMIT_RATES.items():
-        if (raw := get(name)) is not None:
-            values[field] = parse_rate(name, raw)
-    if (raw := get("LIMIT_SOCKETS_PER_ADDRESS")) is not None:
-        values["limit_sockets_per_address"] = _int("LIMIT_SOCKETS_PER_ADDRESS", raw, 0, 10**6)
-    if (raw := get("LIMIT_SOCKETS")) is not None:
-        values["limit_sockets"] = _int("LIMIT_SOCKETS", raw, 0, 10**7)
-    if (raw := get("LIMIT_EXEMPT")) is not None:
-        values["limit_exempt"] = _networks("LIMIT_EXEMPT", raw)
-    if (raw := get("TRUSTED_PROXIES")) is not None:
-        values["trusted_proxies"] = _networks("TRUSTED_PROXIES", raw, allow_star=True)
-    return values
+    for entry in SETTINGS:
+        found = [env.get(name) for name in entry.names]
+        # The first non-empty one; an empty main name with no alias still counts as set.
+        raw = next((value for value in found if value), found[-1])
+        if raw is not None:
+            values[entry.field] = entry.parse(entry.variable, raw)
+    for name, value in overrides.items():
+        if value is None:
+            continue
+        entry = _BY_FIELD.get(name)
+        values[name] = (
+            entry.parse(entry.variable, value) if entry and isinstance(value, str) else value
+        )
+    settings = Settings(**values)  # type: ignore[arg-type]
+    if not settings.node_name:
+        settings = replace(settings, node_name=f"{os.uname().nodename}-{os.getpid()}")
+    return settings
 
 
 def limit_env(env: Mapping[str, str] | None = None) -> dict[str, str]:

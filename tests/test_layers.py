@@ -25,8 +25,8 @@ LAYERS: list[set[str]] = [
     {"runtime"},  # what a running node shares between requests
     {"limits", "deadlines", "protocol"},
     {"broker", "store"},
-    {"observability", "background", "widget_theme"},
-    {"ladder", "settings", "settings_table", "clock", "security_headers", "package_files"},
+    {"observability", "background", "widget_theme", "settings_table"},  # the last renders settings
+    {"ladder", "settings", "clock", "security_headers", "package_files"},
 ]
 RANK = {name: rank for rank, layer in enumerate(LAYERS) for name in layer}
 
