@@ -48,6 +48,21 @@ logger = logging.getLogger(__name__)
 
 # Errors that mean "Redis is unreachable or misbehaving"; anything else is a bug.
 _REDIS_ERRORS = (RedisError, OSError, TimeoutError)
+# What redis-py raises when the reader tears the shared pub/sub connection down (Redis went
+# away) while a (un)subscribe is being written on it: its writer is already None
+# (AttributeError: ... 'writelines'), or uvloop's transport is closed (RuntimeError: unable to
+# perform operation on <TCPTransport closed=True>). Both mean "the connection is down".
+_TORN_DOWN = (AttributeError, RuntimeError)
+
+
+def _torn_down(pubsub: Any) -> bool:
+    """Whether the pub/sub connection was closed under a command (see ``_TORN_DOWN``)."""
+    connection = pubsub.connection
+    if connection is None or not connection.is_connected:
+        return True
+    writer = getattr(connection, "_writer", None)
+    return writer is None or writer.transport.is_closing()
+
 
 INITIAL_BACKOFF = 0.1
 # After a dropped publish (the frame is lost for every node), the broker announces on this
@@ -268,6 +283,10 @@ class RedisBroker(ClosedOnExit):
         except _REDIS_ERRORS as exc:
             # The reader sees the same failure on its next read and reconnects.
             logger.debug("redis broker: %s failed: %r", command[0], exc)
+        except _TORN_DOWN as exc:
+            if not _torn_down(pubsub):
+                raise  # the connection is fine: a bug, let it show
+            logger.debug("redis broker: %s on a closed connection: %r", command[0], exc)
 
     async def _read_forever(self) -> None:
         delay = INITIAL_BACKOFF

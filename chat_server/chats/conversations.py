@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_server.chats.append_batch import AppendRequest
 from chat_server.chats.ladder_shell import carry_out, columns_from, deadline_key, sync_deadline
@@ -17,7 +19,7 @@ from chat_server.ladder import machine
 from chat_server.ladder.types import Start
 from chat_server.protocol.outgoing import message_frame
 from chat_server.runtime import Runtime
-from chat_server.store.models import Conversation
+from chat_server.store.models import Conversation, Message
 from chat_server.store.records import DealershipView, StoredMessage
 
 log = logging.getLogger(__name__)
@@ -38,9 +40,19 @@ async def start_conversation(
     client_id: str | None,
     department: str = "sales",
 ) -> StoredMessage:
-    """Create a conversation from the shopper's first message and start the ladder at once."""
+    """Create a conversation from the shopper's first message and start the ladder at once.
+
+    A client id belongs to one conversation only: when this shopper already sent
+    ``client_id`` (a resend whose ack was lost while their chat closed, so the socket took it
+    for a new first message), nothing is started and the stored message is returned. Its
+    ``conversation_id`` then differs from the one asked for.
+    """
     pending = PendingFrames()
     async with rt.db.sessions() as session, session.begin():
+        if client_id is not None:
+            earlier = await sent_before(session, visitor_id, client_id)
+            if earlier is not None:
+                return earlier
         now = rt.clock.now()
         conversation = Conversation(
             id=conversation_id,
@@ -104,6 +116,51 @@ async def start_conversation(
         extra={"conversation": conversation.id, "dealership": dealership.id},
     )
     return message
+
+
+async def sent_before(
+    session: AsyncSession, visitor_id: int, client_id: str
+) -> StoredMessage | None:
+    """The message this shopper already sent with ``client_id``, in any of their conversations.
+
+    Why this is enough, without a lock: a socket starts a conversation only when it has none
+    open, that is after it saw its last one close (a committed close) or refuse a message.
+    An append that committed before the close is visible here; one that had not yet taken
+    the conversation's row is refused by the close (the append re-checks the state under the
+    row lock). Read on the conversations' visitor index and ``(conversation_id, client_id)``.
+    """
+    row = (
+        await session.execute(
+            select(
+                Message.conversation_id,
+                Message.seq,
+                Message.author_kind,
+                Message.author_name,
+                Message.body,
+                Message.created_at,
+                Message.client_id,
+            )
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(
+                Conversation.visitor_id == visitor_id,
+                Message.client_id == client_id,
+                Message.author_kind == "visitor",
+            )
+            .order_by(Message.id)
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    return StoredMessage(
+        conversation_id=row.conversation_id,
+        seq=row.seq,
+        author_kind=row.author_kind,
+        author_name=row.author_name,
+        body=row.body,
+        created_at=row.created_at,
+        client_id=row.client_id,
+    )
 
 
 async def post_message(

@@ -301,6 +301,12 @@ async def advance(
                 for name, value in columns_from(result.state).items():
                     setattr(conversation, name, value)
                 await session.flush()  # StaleDataError here means we lost a race
+                # Messages are numbered by their own UPDATE of last_seq, which the version
+                # check does not see: the value read above may be stale. Read it again now
+                # that this transaction's UPDATE holds the row (appends wait behind it, and a
+                # close refuses them), so a status frame's last_seq covers every message
+                # stored before this change and sockets fetch what they missed (fill_tail).
+                await session.refresh(conversation, ["last_seq"])
                 await carry_out(session, conversation, dealership, result, now, outbox, rt.leads)
                 await sync_deadline(
                     session,

@@ -82,8 +82,8 @@ class ConsoleSession:
 
     async def run(self) -> None:
         self.rt.sockets.add_operator(self.operator.id)
-        await set_online(self.rt, [self.operator.id])
         try:
+            await set_online(self.rt, [self.operator.id])
             await self.rt.hub.join(operator_channel(self.operator.id), self.conn.inbox)
             await self._welcome()
             self.conn.start_writer()
@@ -97,12 +97,29 @@ class ConsoleSession:
                 await self._handle(text)
         except (WebSocketDisconnect, ValueError):
             return
+        except (SQLAlchemyError, OSError, BrokerUnavailable) as error:
+            # Storage or broker down before the console was ready (frames are answered in
+            # _handle): a 1013 makes the console reconnect, as the widget does after a hello.
+            log.warning(
+                "console refused, storage or broker unavailable: %r",
+                error,
+                extra={"operator": self.operator.id},
+            )
+            await self.conn.close(CLOSE_TRY_AGAIN, "temporarily unavailable: try again")
         finally:
             await self.conn.shutdown()
             if self.rt.sockets.remove_operator(self.operator.id) == 0:
                 # Their last console here closed: stop ringing them now, not at the TTL.
                 # (A console of theirs on another node renews it within a heartbeat.)
-                await set_offline(self.rt, self.operator.id)
+                try:
+                    await set_offline(self.rt, self.operator.id)
+                except (SQLAlchemyError, OSError) as error:
+                    # The presence TTL ends them a little later instead.
+                    log.warning(
+                        "could not mark operator offline: %r",
+                        error,
+                        extra={"operator": self.operator.id},
+                    )
 
     async def _welcome(self) -> None:
         now = self.rt.clock.now()

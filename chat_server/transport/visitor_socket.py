@@ -287,6 +287,10 @@ class VisitorSession:
             # Nothing was stored: do not follow a conversation that does not exist.
             await self._forget_conversation()
             raise
+        if message.conversation_id != conversation_id:
+            # A resend of a message stored earlier in another of this shopper's chats (its
+            # ack was lost, then that chat closed): nothing was started, so stop following.
+            await self._forget_conversation()
         await self.conn.send(ack_frame(message))
 
     async def _within_limits(self, request: SendMessage) -> bool:
