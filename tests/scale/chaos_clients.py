@@ -60,7 +60,9 @@ class Shopper:
         self.ledger = ledger
         self.token: str | None = None
         self.conversation: str | None = None
-        self.state: str | None = None
+        # Per conversation: a shopper who writes after their chat closed starts a new one, and
+        # the old chat's "closed" must not end the script while the new one is still going.
+        self.states: dict[str, str | None] = {}
         self.seqs: dict[str, list[int]] = {}
         self.bodies: dict[tuple[str, int], str] = {}
         self.acks: dict[str, int] = {}
@@ -68,6 +70,11 @@ class Shopper:
         self.socket: ClientConnection | None = None
         self.finished = False
         self.sent_bye = False
+
+    @property
+    def state(self) -> str | None:
+        """The state of the chat the shopper is in now (the last one acked or welcomed)."""
+        return self.states.get(self.conversation or "")
 
     # --- connection -------------------------------------------------------------------
 
@@ -116,7 +123,7 @@ class Shopper:
             self.token = frame["visitor"]
             if frame["conversation"]:
                 self.conversation = frame["conversation"]
-                self.state = frame["state"]
+                self.states[frame["conversation"]] = frame["state"]
             for message in frame["messages"]:
                 self._on_frame({**message, "type": "message"})
         elif kind == "message":
@@ -126,8 +133,7 @@ class Shopper:
             self.seqs.setdefault(conv, []).append(frame["seq"])
             self.bodies[(conv, frame["seq"])] = frame["body"]
         elif kind == "status":
-            if frame["conversation"] == self.conversation:
-                self.state = frame["state"]
+            self.states[frame["conversation"]] = frame["state"]
         elif kind == "ack":
             self.acks[frame["client_id"]] = frame["seq"]
             self.conversation = frame["conversation"]
@@ -196,6 +202,8 @@ class Shopper:
         if self.state == "connected":
             for k in range(1, 4):
                 await asyncio.sleep(0.2 + random.random() * 0.6)
+                if self.state == "closed":
+                    break  # the chat ended (e.g. its grace ran out while reconnecting)
                 if not await self.say(f"v{self.index}-{k}", f"question {k} from {self.index}"):
                     break
             else:

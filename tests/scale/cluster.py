@@ -24,6 +24,10 @@ from chat_server.store.database import open_database
 from tests.support.nginx_server import NginxServer, nginx_server
 from tests.support.server_process import ServerProcess
 
+# A node's start (imports, migrations, seeding, a reconnect storm when revived) took over a
+# minute on a busy machine (DEALER_CHAT_CHAOS_HOG=1 beside other work on two cores).
+START_TIMEOUT_S = 150
+
 
 @dataclass
 class Cluster:
@@ -44,7 +48,7 @@ class Cluster:
         self.log.append(f"{time.strftime('%X')} kill -9 node {index} (port {node.port})")
 
     def revive(self, index: int) -> None:
-        self.nodes[index].start(timeout=60)
+        self.nodes[index].start(timeout=START_TIMEOUT_S)
         self.log.append(f"{time.strftime('%X')} node {index} back")
 
 
@@ -99,7 +103,7 @@ def cluster(
     ]
     with ExitStack() as stack:
         for node in nodes:
-            node.start(timeout=60)
+            node.start(timeout=START_TIMEOUT_S)
             stack.callback(node.stop)
         proxy = stack.enter_context(nginx_server([node.port for node in nodes]))
         asyncio.run(allow_origin(database_url, proxy.url))
