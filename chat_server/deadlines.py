@@ -9,16 +9,13 @@ node fires the deadline again: handlers are idempotent (a ladder Tick is).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from types import TracebackType
 
 from sqlalchemy import and_, delete, or_, select, update
 
-from chat_server.background import stop_task
+from chat_server.background import PollingWorker
 from chat_server.clock import Clock
 from chat_server.store.database import Database
 from chat_server.store.models import Deadline
@@ -32,47 +29,26 @@ RETRY_AFTER_FAILURE = timedelta(seconds=1)
 BATCH = 50
 
 
-class DeadlineRunner:
-    """Polls for due deadlines every ``poll_s`` seconds and fires each exactly once per lease."""
+class DeadlineRunner(PollingWorker):
+    """Polls for due deadlines every ``poll_s`` seconds and fires each exactly once per lease.
+
+    ``wake()`` checks for due deadlines now rather than at the next poll.
+    """
+
+    name = "deadline-runner"
+    failure_message = "deadline poll failed"
 
     def __init__(
         self, db: Database, clock: Clock, node: str, handler: Handler, poll_s: float = 0.2
     ) -> None:
+        super().__init__(poll_s)
         self._db = db
         self._clock = clock
         self._node = node
         self._handler = handler
-        self._poll_s = poll_s
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
 
-    async def __aenter__(self) -> DeadlineRunner:
-        self._task = asyncio.create_task(self._run(), name="deadline-runner")
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await stop_task(self._task)
-
-    def poke(self) -> None:
-        """Check for due deadlines now rather than at the next poll."""
-        self._wake.set()
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.fire_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a database outage: keep polling, it may come back
-                log.exception("deadline poll failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll_s)
-            self._wake.clear()
+    async def tick(self) -> None:
+        await self.fire_due()
 
     async def fire_due(self) -> int:
         """Claim and fire every deadline due now; returns how many this node fired."""

@@ -11,15 +11,15 @@ the roster within ``ONLINE_TTL`` and nobody is rung into the void.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 from types import TracebackType
+from typing import Self
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chat_server.background import PollingWorker
 from chat_server.delivery.channels import operator_channel
 from chat_server.delivery.fanout import encode
 from chat_server.runtime import Runtime
@@ -110,19 +110,30 @@ async def sweep_away(rt: Runtime, grace_s: float) -> list[int]:
     return ids
 
 
-class PresenceHeartbeat:
-    """Renews ``online_until`` for every operator with a console open on this node."""
+class PresenceHeartbeat(PollingWorker):
+    """Renews ``online_until`` for every operator with a console open on this node.
 
+    It also runs the auto-away sweep (:class:`AutoAwaySweep`), so the lifespan owns one
+    object for presence.
+    """
+
+    name = "presence-heartbeat"
+    failure_message = "presence heartbeat failed; retrying"
+    failure_level = logging.WARNING
+
+        # Operators are marked online when their console opens, so the first renewal is due
+        # one interval later, not at start.
+        super().__init__(interval_s, tick_at_start=False)
     def __init__(self, rt: Runtime, interval_s: float = HEARTBEAT_S) -> None:
         self._rt = rt
-        self._interval_s = interval_s
-        self._task: asyncio.Task[None] | None = None
-        self._sweeper: asyncio.Task[None] | None = None
+        self._sweep = AutoAwaySweep(rt, interval_s)
 
-    async def __aenter__(self) -> PresenceHeartbeat:
-        self._task = asyncio.create_task(self._run(), name="presence-heartbeat")
-        self._sweeper = asyncio.create_task(self._sweep(), name="presence-auto-away")
-        return self
+    async def tick(self) -> None:
+        await set_online(self._rt, list(self._rt.sockets.operators))
+
+    async def __aenter__(self) -> Self:
+        await self._sweep.__aenter__()
+        return await super().__aenter__()
 
     async def __aexit__(
         self,
@@ -130,27 +141,22 @@ class PresenceHeartbeat:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        for task in (self._task, self._sweeper):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await super().__aexit__(exc_type, exc, tb)
+        await self._sweep.__aexit__(exc_type, exc, tb)
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval_s)
-            try:
-                await set_online(self._rt, list(self._rt.sockets.operators))
-            except Exception:
-                log.warning("presence heartbeat failed; retrying", exc_info=True)
 
-    async def _sweep(self) -> None:
-        grace_s = self._rt.settings.auto_away_s
+class AutoAwaySweep(PollingWorker):
+    """Sets away the operators whose consoles all closed ``settings.auto_away_s`` ago."""
+
+    name = "presence-auto-away"
+    failure_message = "auto-away sweep failed; retrying"
+    failure_level = logging.WARNING
+
+    def __init__(self, rt: Runtime, heartbeat_s: float = HEARTBEAT_S) -> None:
+        self._grace_s = rt.settings.auto_away_s
         # Check often enough that "away" follows within about a tenth of the grace.
-        interval = min(self._interval_s, max(0.2, grace_s / 10))
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await sweep_away(self._rt, grace_s)
-            except Exception:
-                log.warning("auto-away sweep failed; retrying", exc_info=True)
+        super().__init__(min(heartbeat_s, max(0.2, self._grace_s / 10)), tick_at_start=False)
+        self._rt = rt
+
+    async def tick(self) -> None:
+        await sweep_away(self._rt, self._grace_s)

@@ -9,18 +9,17 @@ The same loop raises the 30-minute "untouched new lead" alert, once per lead.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 from types import TracebackType
+from typing import Self
 
 import httpx
 from sqlalchemy import and_, exists, or_, select, update
 
-from chat_server.background import stop_task
-from chat_server.chats.channels import operator_channel
-from chat_server.chats.fanout import PendingFrames, publish
+from chat_server.background import PollingWorker
+from chat_server.delivery.channels import operator_channel
+from chat_server.delivery.fanout import PendingFrames, publish
 from chat_server.leads.backoff import RetryPolicy, next_attempt
 from chat_server.leads.smtp import lead_message, lead_message_id, send_lead_email
 from chat_server.leads.webhook import post_lead
@@ -39,19 +38,20 @@ def retry_policy(rt: Runtime) -> RetryPolicy:
     return RetryPolicy(s.delivery_retry_first_s, s.delivery_retry_cap_s, s.delivery_give_up_s)
 
 
-class DeliveryWorker:
-    """Owned by the app's lifespan; ``poke()`` after queueing to send without waiting."""
+class DeliveryWorker(PollingWorker):
+    """Owned by the app's lifespan; ``wake()`` after queueing to send without waiting."""
+
+    name = "lead-delivery"
+    failure_message = "lead delivery poll failed"
 
     def __init__(self, rt: Runtime) -> None:
         self._rt = rt
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
+        super().__init__(rt.settings.delivery_poll_s)
         self._http: httpx.AsyncClient | None = None
 
-    async def __aenter__(self) -> DeliveryWorker:
+    async def __aenter__(self) -> Self:
         self._http = httpx.AsyncClient(timeout=15, follow_redirects=False)
-        self._task = asyncio.create_task(self._run(), name="lead-delivery")
-        return self
+        return await super().__aenter__()
 
     async def __aexit__(
         self,
@@ -59,25 +59,13 @@ class DeliveryWorker:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await stop_task(self._task)
+        await super().__aexit__(exc_type, exc, tb)
         if self._http is not None:
             await self._http.aclose()
 
-    def poke(self) -> None:
-        self._wake.set()
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.send_due()
-                await self.alert_untouched()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a database outage: keep polling, it may come back
-                log.exception("lead delivery poll failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._rt.settings.delivery_poll_s)
-            self._wake.clear()
+    async def tick(self) -> None:
+        await self.send_due()
+        await self.alert_untouched()
 
     async def send_due(self) -> int:
         """Claim and send every due delivery; returns how many this node attempted."""
