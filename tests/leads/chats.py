@@ -10,9 +10,13 @@ from sqlalchemy import select
 
 from chat_server.store.database import open_database
 from tests.support.clients import new_client_id, visitor
+from tests.support.inprocess import InProcessServer
 from tests.support.server_process import ServerProcess
 
 FAST_LADDER = {"store_window": 0.3, "pool_window": 0.3}
+# The default store and pool windows (20 s + 25 s) and then some: what ``unanswered_chat``
+# lets pass on an in-process server's clock.
+LADDER_SPAN_S = 60.0
 FAST_RETRIES = {
     "DEALER_CHAT_DELIVERY_RETRY_FIRST": "0.3",
     "DEALER_CHAT_DELIVERY_RETRY_CAP": "0.6",
@@ -33,11 +37,19 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15.0)
         await asyncio.sleep(0.1)
 
 
-async def unanswered_chat(server: ServerProcess, contact: dict[str, Any]) -> str:
-    """A shopper nobody answers leaves contact details: the ``missed`` outcome."""
+async def unanswered_chat(
+    server: ServerProcess | InProcessServer, contact: dict[str, Any]
+) -> str:
+    """A shopper nobody answers leaves contact details: the ``missed`` outcome.
+
+    On an in-process server the store and pool windows pass by advancing its clock (up to
+    ``LADDER_SPAN_S``); a real server's must be short (``FAST_LADDER``).
+    """
     shopper, _ = await visitor(server.ws_url, server.url)
     await shopper.send({"type": "message", "client_id": new_client_id(), "body": "Is it there?"})
     conversation = (await shopper.expect_keeping("ack"))["conversation"]
+    if isinstance(server, InProcessServer):
+        await server.advance(LADDER_SPAN_S)
     await shopper.expect("status", state="lead_capture", timeout=10)
     await shopper.send({"type": "contact", "consent": True, **contact})
     await shopper.expect_keeping("contact_saved")
@@ -46,7 +58,7 @@ async def unanswered_chat(server: ServerProcess, contact: dict[str, Any]) -> str
     return conversation
 
 
-async def rows(server: ServerProcess, model: type) -> list[Any]:
+async def rows(server: ServerProcess | InProcessServer, model: type) -> list[Any]:
     async with open_database(server.database_url) as db, db.sessions() as session:
         return list(await session.scalars(select(model).order_by(model.id)))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.inprocess import InProcessServer
 from tests.support.server_process import ServerProcess
 
 
@@ -25,7 +26,7 @@ class Samples:
         return self.values[key]
 
 
-async def scrape(server: ServerProcess) -> Samples:
+async def scrape(server: ServerProcess | InProcessServer) -> Samples:
     async with httpx.AsyncClient(base_url=server.url) as http:
         response = await http.get("/metrics")
     assert response.status_code == 200, response.text
