@@ -121,10 +121,10 @@ class PresenceHeartbeat(PollingWorker):
     failure_message = "presence heartbeat failed; retrying"
     failure_level = logging.WARNING
 
+    def __init__(self, rt: Runtime, interval_s: float = HEARTBEAT_S) -> None:
         # Operators are marked online when their console opens, so the first renewal is due
         # one interval later, not at start.
         super().__init__(interval_s, tick_at_start=False)
-    def __init__(self, rt: Runtime, interval_s: float = HEARTBEAT_S) -> None:
         self._rt = rt
         self._sweep = AutoAwaySweep(rt, interval_s)
 

@@ -45,8 +45,8 @@ class DeliveryWorker(PollingWorker):
     failure_message = "lead delivery poll failed"
 
     def __init__(self, rt: Runtime) -> None:
-        self._rt = rt
         super().__init__(rt.settings.delivery_poll_s)
+        self._rt = rt
         self._http: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> Self:
