@@ -1,4 +1,4 @@
-"""Console routes on a real server: the dashboard's numbers, tenant isolation on every route,
+"""Console routes on an in-process server: the dashboard's numbers, tenant isolation on every route,
 sign-in lockout, password change, busy and auto-away presence."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import asyncio
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import httpx
@@ -19,7 +19,7 @@ from chat_server.store.database import open_database
 from chat_server.store.models import Conversation, Dealership, Operator
 from tests.operator_console.scenario import add_chat, seed_month
 from tests.support.clients import console, new_client_id, sign_in_cookie
-from tests.support.server_process import ServerProcess
+from tests.support.inprocess import InProcessServer
 
 ALEX = "alex@demo-motors.test"
 MORGAN = "morgan@demo-motors.test"
@@ -27,19 +27,19 @@ RILEY = "riley@nightowl-bdc.test"
 BEA = "bea@other-motors.test"
 
 
-def add_other_dealership(server: ServerProcess) -> None:
+async def add_other_dealership(server: InProcessServer) -> None:
     """Dealership B: its own salesperson, not covered by the demo pool."""
-    server.admin(
+    await server.admin(
         "create-dealership", "--slug", "other-motors", "--name", "Other Motors",
         "--time-zone", "America/New_York", "--origin", "http://other.example",
     )  # fmt: skip
-    server.admin(
+    await server.admin(
         "create-operator", "--email", BEA, "--name", "Bea Other", "--role", "salesperson",
         "--dealership", "other-motors", "--password", DEMO_PASSWORD,
     )  # fmt: skip
 
 
-async def http_as(server: ServerProcess, email: str) -> httpx.AsyncClient:
+async def http_as(server: InProcessServer, email: str) -> httpx.AsyncClient:
     cookie = await sign_in_cookie(server.url, email)
     jar = dict(part.split("=", 1) for part in cookie.split("; "))
     # A cookie jar (not a fixed header), so a renewed session cookie is kept.
@@ -59,13 +59,15 @@ def seconds_of(html: str, testid: str) -> float:
 
 
 @pytest.fixture
-def server(start_server: Callable[..., ServerProcess]) -> ServerProcess:
-    server = start_server({"auto_away": 1})
-    add_other_dealership(server)
+async def server(serve_inprocess: Callable[..., Awaitable[InProcessServer]]) -> InProcessServer:
+    server = await serve_inprocess({"auto_away": 1})
+    await add_other_dealership(server)
     return server
 
 
-async def test_the_dashboard_shows_exact_numbers_for_a_seeded_month(server: ServerProcess) -> None:
+async def test_the_dashboard_shows_exact_numbers_for_a_seeded_month(
+    server: InProcessServer,
+) -> None:
     async with open_database(server.database_url) as db, db.sessions() as session:
         async with session.begin():
             await seed_month(session, "demo-motors", datetime.now(UTC))
@@ -113,7 +115,7 @@ async def test_the_dashboard_shows_exact_numbers_for_a_seeded_month(server: Serv
     assert demo_id is not None
 
 
-async def test_a_salesperson_of_a_cannot_reach_b_by_any_route(server: ServerProcess) -> None:
+async def test_a_salesperson_of_a_cannot_reach_b_by_any_route(server: InProcessServer) -> None:
     async with open_database(server.database_url) as db, db.sessions() as session:  # noqa: SIM117
         async with session.begin():
             other = await session.scalar(
@@ -174,7 +176,7 @@ async def test_a_salesperson_of_a_cannot_reach_b_by_any_route(server: ServerProc
 
 
 async def test_sign_in_locks_after_five_wrong_passwords_and_password_change_ends_other_sessions(
-    server: ServerProcess,
+    server: InProcessServer,
 ) -> None:
     async with httpx.AsyncClient(base_url=server.url) as http:
         for attempt in range(6):
@@ -210,7 +212,7 @@ async def test_sign_in_locks_after_five_wrong_passwords_and_password_change_ends
         assert (await old.get("/console", follow_redirects=False)).status_code == 303
 
 
-async def test_busy_is_not_rung_and_a_closed_console_turns_away(server: ServerProcess) -> None:
+async def test_busy_is_not_rung_and_a_closed_console_turns_away(server: InProcessServer) -> None:
     alex, welcome = await console(server.url, ALEX)
     await alex.send({"type": "presence", "status": "busy"})
     assert (await alex.expect("presence"))["status"] == "busy"
