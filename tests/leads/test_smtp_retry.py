@@ -2,15 +2,20 @@
 
 A real aiosmtpd server refuses the first two DATA commands with a temporary 451 and accepts
 the third. The lead comes from a real unanswered chat on a real server (``dealer-chat demo``),
-and the outbox worker of that server, then of a second node, makes the attempts.
+and the outbox worker of that server makes the first attempt, then a second node (another
+process) the two others.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from typing import Any
 
+from sqlalchemy import update
+
+from chat_server.store.database import open_database
 from chat_server.store.models import LeadDelivery
 from tests.leads.chats import DANA, FAST_LADDER, FAST_RETRIES, eventually, rows, unanswered_chat
 from tests.leads.receivers import MailBox, SmtpServer
@@ -50,17 +55,19 @@ async def test_every_retry_of_one_send_has_the_same_message_id_across_nodes(
             "DEALER_CHAT_SMTP_FROM": "leads@chat.lake-ford.example",
             **FAST_RETRIES,
         }
-        # The first node waits long before its retry, so it is stopped before it makes one:
-        # the second node makes the other attempts from the same outbox row.
-        first = start_server(
-            FAST_LADDER, name="a", env={**smtp_env, "DEALER_CHAT_DELIVERY_RETRY_FIRST": "6"}
-        )
+        # The first node would wait an hour before its retry: it makes the first attempt only.
+        hour = {
+            "DEALER_CHAT_DELIVERY_RETRY_FIRST": "3600",
+            "DEALER_CHAT_DELIVERY_RETRY_CAP": "3600",
+        }
+        first = start_server(FAST_LADDER, name="a", env={**smtp_env, **hour})
         first.admin("set-crm", "--dealership", "demo-motors", "--email", "leads@crm.example")
         await unanswered_chat(first, DANA)
         await eventually(lambda: _attempts_recorded(first, 1))
         first.stop()
-        assert len(box.attempt_ids) == 1, "the first node retried before it was stopped"
-
+        assert len(box.attempt_ids) == 1
+        # The hour has passed: the second node makes the other attempts from the same row.
+        await _retry_now(first)
         second = start_server(FAST_LADDER, name="b", env=smtp_env)
         await eventually(lambda: _delivered(second), timeout=30)
 
@@ -80,6 +87,12 @@ async def test_every_retry_of_one_send_has_the_same_message_id_across_nodes(
 
 async def _attempts_recorded(server: ServerProcess, n: int) -> bool:
     return any(d.attempts >= n for d in await rows(server, LeadDelivery))
+
+
+async def _retry_now(server: ServerProcess) -> None:
+    async with open_database(server.database_url) as db, db.sessions() as session:
+        await session.execute(update(LeadDelivery).values(next_attempt_at=datetime.now(UTC)))
+        await session.commit()
 
 
 async def _delivered(server: ServerProcess) -> bool:
