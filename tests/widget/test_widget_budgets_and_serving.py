@@ -4,13 +4,13 @@ them: compressed, revalidated by ETag, the chat UI cacheable for a year under it
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import httpx
 
 from chat_server.demo_world import DEMO_SITE_KEY
 from chat_server.transport.widget_routes import CHAT_UI, LOADER, WIDGET_DIR
-from tests.support.server_process import ServerProcess
+from tests.support.inprocess import InProcessServer
 
 LOADER_BUDGET = 6 * 1024
 WHOLE_UI_BUDGET = 30 * 1024
@@ -28,9 +28,9 @@ def test_the_loader_and_the_whole_ui_fit_their_gzip_budgets() -> None:
 
 
 async def test_the_server_sends_the_widget_compressed_and_cacheable(
-    start_server: Callable[..., ServerProcess],
+    serve_inprocess: Callable[..., Awaitable[InProcessServer]],
 ) -> None:
-    server = start_server()
+    server = await serve_inprocess()
     async with httpx.AsyncClient(base_url=server.url) as http:
         plain = await http.get("/widget.js", headers={"Accept-Encoding": "identity"})
         assert plain.status_code == 200 and "content-encoding" not in plain.headers
