@@ -38,12 +38,12 @@ from chat_server.cli import main as cli_main
 from chat_server.clock import FakeClock
 from chat_server.deadlines import DeadlineRunner
 from chat_server.demo_world import DEMO_SLUG, seed_demo
+from chat_server.protocol.incoming import MAX_FRAME_BYTES
 from chat_server.runtime import Runtime
 from chat_server.settings import Settings, delivery_env, limit_env, load_settings
 from chat_server.store.database import open_database
 from chat_server.store.migrate import migrate
 from chat_server.store.models import Deadline
-from chat_server.transport.protocol import MAX_FRAME_BYTES
 from chat_server.transport.ws_protocol import AbortableWebSocketProtocol
 
 # The presence heartbeat renews open consoles every 10 s of real time; a jump of the clock
