@@ -428,7 +428,14 @@ async def console_endpoint(websocket: WebSocket) -> None:
         if not same_origin(websocket):
             await websocket.close(code=CLOSE_POLICY, reason="origin not allowed")
             return
-        operator = await current_operator(rt, websocket.session)
+        try:
+            operator = await current_operator(rt, websocket.session)
+        except (SQLAlchemyError, OSError) as error:
+            # The database is down or its pool exhausted (a reconnect storm on a busy node):
+            # the console reconnects after a 1013, as the widget does.
+            log.warning("console socket refused, storage unavailable: %r", error)
+            await websocket.close(code=CLOSE_TRY_AGAIN, reason="temporarily unavailable")
+            return
         if operator is None:
             await websocket.close(code=CLOSE_POLICY, reason="sign in first")
             return

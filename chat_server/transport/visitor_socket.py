@@ -518,7 +518,15 @@ async def visitor_endpoint(websocket: WebSocket) -> None:
             reason = f"too many connection attempts: try again in {refused.retry_after_s} s"
             await websocket.close(code=CLOSE_TRY_AGAIN, reason=reason)
             return
-        dealership = await find_dealership(rt, websocket.query_params.get("site"))
+        try:
+            dealership = await find_dealership(rt, websocket.query_params.get("site"))
+        except (SQLAlchemyError, OSError) as error:
+            # The database is down or its pool exhausted (a reconnect storm on a busy node):
+            # the widget retries 1013 with backoff, which beats an "Exception in ASGI".
+            log.warning("visitor socket refused, storage unavailable: %r", error)
+            await websocket.accept()
+            await websocket.close(code=CLOSE_TRY_AGAIN, reason="temporarily unavailable")
+            return
         await websocket.accept()
         if dealership is None:
             await websocket.close(code=CLOSE_POLICY, reason="unknown site key")
