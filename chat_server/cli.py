@@ -24,6 +24,7 @@ from chat_server.demo_world import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SLUG, seed_d
 from chat_server.ladder.hours import ALWAYS_OPEN
 from chat_server.observability.logs import configure_logging
 from chat_server.observability.redact import safe_url
+from chat_server.protocol.incoming import MAX_FRAME_BYTES
 from chat_server.settings import (
     Settings,
     SettingsError,
@@ -36,7 +37,6 @@ from chat_server.settings import (
 from chat_server.store.database import open_database
 from chat_server.store.migrate import migrate
 from chat_server.store.models import Dealership, Operator, Pool
-from chat_server.transport.protocol import MAX_FRAME_BYTES
 from chat_server.transport.ws_protocol import AbortableWebSocketProtocol
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_server.accounts.api_tokens import create_token
 from chat_server.admin import AdminError, dealership_by_slug
-from chat_server.leads.contact import normalise_email
+from chat_server.contact_details import normalise_email
 from chat_server.store.models import ApiToken
 
 Action = Callable[[AsyncSession], Awaitable[Any]]

@@ -1,10 +1,10 @@
-"""The one validation of contact details (chat_server/leads/contact.py): pure, no I/O."""
+"""The one validation of contact details (chat_server/contact_details.py): pure, no I/O."""
 
 from __future__ import annotations
 
 import pytest
 
-from chat_server.leads.contact import (
+from chat_server.contact_details import (
     ContactError,
     ValidContact,
     normalise_contact,

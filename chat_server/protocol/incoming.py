@@ -184,7 +184,7 @@ class SendMessage:
 class ContactDetails:
     """A ``contact`` frame, checked for shape only: name, phone and e-mail are validated
     against the conversation's dealership (its region for phones) when they are saved
-    (chat_server/leads/contact.py)."""
+    (chat_server/contact_details.py)."""
 
     name: str
     phone: str
@@ -207,7 +207,7 @@ class Typing:
 class Context:
     """``context``: the widget's setContext (vehicle) and identify (who the shopper is).
 
-    Like ``ContactDetails``, checked here for shape only; see chat_server/leads/contact.py.
+    Like ``ContactDetails``, checked here for shape only; see chat_server/contact_details.py.
     """
 
     vehicle: dict[str, Any] | None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -26,6 +26,11 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
+
+    async def ping(self) -> None:
+        """One round trip to the database; raises whatever the driver raises when it is down."""
+        async with self.sessions() as session:
+            await session.execute(text("SELECT 1"))
 
 
 def ensure_sqlite_folder(url: str) -> None:

@@ -101,3 +101,10 @@ async def _read(db: Database, site_key: str) -> DealershipView | None:
     async with db.sessions() as session:
         row = await session.scalar(select(Dealership).where(Dealership.site_key == site_key))
         return dealership_view(row) if row is not None else None
+
+
+async def dealership_by_slug(db: Database, slug: str) -> DealershipView | None:
+    """The dealership with this slug, read now (not cached: only the demo page asks)."""
+    async with db.sessions() as session:
+        row = await session.scalar(select(Dealership).where(Dealership.slug == slug))
+        return dealership_view(row) if row is not None else None

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chat_server.store.database import Database
 from chat_server.store.models import Message
 from chat_server.store.records import StoredMessage
 
@@ -58,3 +59,11 @@ async def messages_after(
         query = query.where(Message.seq <= up_to)
     rows = await session.execute(query.order_by(Message.seq))
     return [stored_message(r) for r in rows]
+
+
+async def read_transcript(
+    db: Database, conversation_id: str, after_seq: int = 0, up_to: int | None = None
+) -> list[StoredMessage]:
+    """:func:`messages_after` in a session of its own (for callers outside a transaction)."""
+    async with db.sessions() as session:
+        return await messages_after(session, conversation_id, after_seq, up_to)

@@ -25,7 +25,7 @@ from chat_server.delivery.channels import conversation_channel
 from chat_server.delivery.fanout import encode
 from chat_server.protocol.outgoing import message_frame
 from chat_server.runtime import Runtime
-from chat_server.store.transcripts import messages_after
+from chat_server.store.transcripts import read_transcript
 from chat_server.transport.ws_protocol import abort_of
 
 log = logging.getLogger(__name__)
@@ -165,8 +165,7 @@ class Connection:
 
     async def fill(self, conversation_id: str, up_to: int | None = None) -> None:
         after = self.cursors.get(conversation_id, 0)
-        async with self.rt.db.sessions() as session:
-            missing = await messages_after(session, conversation_id, after, up_to)
+        missing = await read_transcript(self.rt.db, conversation_id, after, up_to)
         for message in missing:
             await self.send(message_frame(message))
             self.cursors[conversation_id] = message.seq

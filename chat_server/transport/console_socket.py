@@ -3,51 +3,32 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from chat_server.accounts.access import answering_tier
-from chat_server.accounts.operators import OperatorView, operator_view
+from chat_server.accounts.operators import OperatorView
 from chat_server.accounts.sessions import current_operator
 from chat_server.broker import BrokerUnavailable
+from chat_server.chats import operator_desk
+from chat_server.chats.contact_saving import give_contact
 from chat_server.chats.conversations import post_message
-from chat_server.chats.ladder_shell import ConversationNotFound, advance
+from chat_server.chats.ladder_shell import ConversationNotFound
 from chat_server.chats.messages import ConversationClosed
-from chat_server.chats.notes import note_frame
+from chat_server.chats.operator_desk import (
+    BadColleague,
+    NoSuchConversation,
+    NotAllowed,
+    Target,
+)
 from chat_server.chats.presence import set_offline, set_online, set_presence
-from chat_server.chats.views import conversation_frame, ring_frame
+from chat_server.contact_details import ContactError
 from chat_server.delivery.channels import conversation_channel, operator_channel
 from chat_server.delivery.fanout import encode
-from chat_server.ladder.types import (
-    Accept,
-    Close,
-    ContactGiven,
-    Decline,
-    IllegalTransition,
-    Phase,
-    Tier,
-    Transfer,
-)
-from chat_server.protocol.outgoing import ack_frame, error_frame, iso, message_frame, typing_frame
-from chat_server.runtime import Runtime
-from chat_server.store.models import (
-    Conversation,
-    ConversationNote,
-    Dealership,
-    Operator,
-    RingRecord,
-)
-from chat_server.store.records import StoredMessage, dealership_view
-from chat_server.store.transcripts import messages_after
-from chat_server.transport.connection import CLOSE_POLICY, CLOSE_TRY_AGAIN, Connection
-from chat_server.transport.contact_saving import save_contact
-from chat_server.transport.protocol import (
+from chat_server.ladder.types import IllegalTransition, Phase
+from chat_server.protocol.incoming import (
     AddNote,
     ConsoleContact,
     ConversationAction,
@@ -59,6 +40,11 @@ from chat_server.transport.protocol import (
     decode,
     parse_console_frame,
 )
+from chat_server.protocol.outgoing import ack_frame, error_frame, iso, message_frame, typing_frame
+from chat_server.runtime import Runtime
+from chat_server.store.records import StoredMessage
+from chat_server.store.transcripts import read_transcript
+from chat_server.transport.connection import CLOSE_POLICY, CLOSE_TRY_AGAIN, Connection
 
 log = logging.getLogger(__name__)
 
@@ -123,19 +109,7 @@ class ConsoleSession:
 
     async def _welcome(self) -> None:
         now = self.rt.clock.now()
-        async with self.rt.db.sessions() as session:
-            presence = await session.scalar(
-                select(Operator.presence).where(Operator.id == self.operator.id)
-            )
-            rings = await self._open_rings(session, now)
-            owned = list(
-                await session.scalars(
-                    select(Conversation.id).where(
-                        Conversation.owner_id == self.operator.id,
-                        Conversation.state == Phase.CONNECTED.value,
-                    )
-                )
-            )
+        start = await operator_desk.console_start(self.rt, self.operator.id, now)
         await self.conn.send(
             {
                 "type": "welcome",
@@ -144,33 +118,12 @@ class ConsoleSession:
                     "name": self.operator.name,
                     "role": self.operator.role,
                 },
-                "presence": presence,
-                "rings": rings,
-                "conversations": await self._follow_owned(owned),
+                "presence": start.presence,
+                "rings": start.rings,
+                "conversations": await self._follow_owned(start.owned),
                 "server_time": iso(now),
             }
         )
-
-    async def _open_rings(self, session: AsyncSession, now: datetime) -> list[dict[str, Any]]:
-        rings = []
-        open_rings = await session.scalars(
-            select(RingRecord).where(
-                RingRecord.operator_id == self.operator.id,
-                RingRecord.ended_at.is_(None),
-                RingRecord.expires_at > now,
-            )
-        )
-        for ring in open_rings:
-            conversation = await session.get_one(Conversation, ring.conversation_id)
-            dealership = dealership_view(
-                await session.get_one(Dealership, conversation.dealership_id)
-            )
-            rings.append(
-                await ring_frame(
-                    session, conversation, dealership, Tier(ring.tier), ring.quiet, ring.expires_at
-                )
-            )
-        return rings
 
     async def _follow_owned(self, owned: list[str]) -> list[dict[str, Any]]:
         """Join the chats this operator owns and return their frames with whole transcripts."""
@@ -179,24 +132,13 @@ class ConsoleSession:
         for conversation_id in owned:
             await self.rt.hub.join(conversation_channel(conversation_id), self.conn.inbox)
         frames = []
-        moved_on = []
-        async with self.rt.db.sessions() as session:
-            for conversation_id in owned:
-                conversation = await session.get_one(Conversation, conversation_id)
-                if (
-                    conversation.owner_id != self.operator.id
-                    or conversation.state != Phase.CONNECTED.value
-                ):
-                    moved_on.append(conversation_id)  # closed or handed over meanwhile
-                    continue
-                dealership = dealership_view(
-                    await session.get_one(Dealership, conversation.dealership_id)
-                )
-                history = await messages_after(session, conversation.id, 0)
-                self._follow(conversation.id, history)
-                frames.append(await conversation_frame(session, conversation, dealership, history))
-        for conversation_id in moved_on:
-            await self.rt.hub.leave(conversation_channel(conversation_id), self.conn.inbox)
+        chats = await operator_desk.owned_chats(self.rt, self.operator.id, owned)
+        for conversation_id, chat in chats.items():
+            if chat is None:  # closed or handed over meanwhile
+                await self.rt.hub.leave(conversation_channel(conversation_id), self.conn.inbox)
+                continue
+            self._follow(conversation_id, chat.history)
+            frames.append(chat.frame)
         return frames
 
     def _follow(self, conversation_id: str, history: list[StoredMessage]) -> None:
@@ -214,8 +156,7 @@ class ConsoleSession:
         """
         conversation_id = frame["id"]
         await self.rt.hub.join(conversation_channel(conversation_id), self.conn.inbox)
-        async with self.rt.db.sessions() as session:
-            history = await messages_after(session, conversation_id, 0)
+        history = await read_transcript(self.rt.db, conversation_id)
         self._follow(conversation_id, history)
         last_seq = max(frame.get("last_seq") or 0, history[-1].seq if history else 0)
         return {**frame, "messages": [message_frame(m) for m in history], "last_seq": last_seq}
@@ -275,126 +216,72 @@ class ConsoleSession:
         # Every console of this operator (other tabs, other nodes) shows the same status.
         await set_presence(self.rt, self.operator.id, status)
 
+    async def _chat(self, conversation_id: str) -> Target:
+        """A conversation this operator may act on; foreign ones look like missing ones."""
+        try:
+            return await operator_desk.target(self.rt, self.operator, conversation_id)
+        except NoSuchConversation:
+            raise FrameError("no_conversation", "no such conversation") from None
+
     async def _contact(self, request: ConsoleContact) -> None:
         """The owner records the shopper's details; a pool chat's lead carries them on close."""
-        conversation = await self._conversation(request.conversation)
-        if conversation.owner_id != self.operator.id:
+        chat = await self._chat(request.conversation)
+        if chat.owner_id != self.operator.id:
             raise FrameError("not_allowed", "accept the conversation first")
-        contact = request.details
-        save = save_contact(contact)
-
         try:
-            await advance(self.rt, conversation.id, lambda now, _r: ContactGiven(now), mutate=save)
+            await give_contact(self.rt, chat.id, request.details)
+        except ContactError as error:
+            raise FrameError("bad_field", error.message, error.field) from None
         except IllegalTransition as error:
             raise FrameError("closed", str(error)) from None
-        await self.conn.send({"type": "contact_saved", "conversation": conversation.id})
+        await self.conn.send({"type": "contact_saved", "conversation": chat.id})
 
     async def _note(self, request: AddNote) -> None:
-        """An internal note: stored, then shown on the author's and the owner's consoles."""
-        conversation = await self._conversation(request.conversation)
-        async with self.rt.db.sessions() as session, session.begin():
-            note = ConversationNote(
-                conversation_id=conversation.id,
-                author_id=self.operator.id,
-                author_name=self.operator.name,
-                body=request.body,
-                created_at=self.rt.clock.now(),
-            )
-            session.add(note)
-            await session.flush()
-            frame = note_frame(note)
-        targets = {self.operator.id}
-        if conversation.owner_id is not None:
-            targets.add(conversation.owner_id)
-        for operator_id in targets:
-            await self.rt.hub.publish(operator_channel(operator_id), encode(frame))
-
-    async def _conversation(self, conversation_id: str) -> Conversation:
-        """Load a conversation this operator may act on; foreign ones look like missing ones."""
-        async with self.rt.db.sessions() as session:
-            conversation = await session.get(Conversation, conversation_id)
-            if conversation is None:
-                raise FrameError("no_conversation", "no such conversation")
-            tier = await answering_tier(session, self.operator, conversation.dealership_id)
-            if tier is None and self.operator.role != "admin":
-                raise FrameError("no_conversation", "no such conversation")
-            return conversation
+        chat = await self._chat(request.conversation)
+        await operator_desk.add_note(self.rt, self.operator, chat, request.body)
 
     async def _act(self, request: ConversationAction) -> None:
-        conversation = await self._conversation(request.conversation)
-        async with self.rt.db.sessions() as session:
-            tier = await answering_tier(session, self.operator, conversation.dealership_id)
-        operator_id = self.operator.id
+        chat = await self._chat(request.conversation)
+        action = {
+            "accept": operator_desk.accept,
+            "decline": operator_desk.decline,
+            "close": operator_desk.close,
+        }[request.action]
         try:
-            if request.action == "accept":
-                if tier is None:
-                    raise FrameError("not_allowed", "you cannot answer for this dealership")
-                await advance(
-                    self.rt, conversation.id, lambda now, _r: Accept(operator_id, tier, now)
-                )
-            elif request.action == "decline":
-                await advance(
-                    self.rt,
-                    conversation.id,
-                    lambda now, roster: Decline(operator_id, now, roster),  # type: ignore[arg-type]
-                    with_roster=True,
-                )
-            elif request.action == "close":
-                if conversation.owner_id != operator_id:
-                    raise FrameError("not_allowed", "only the operator in the chat can close it")
-                await advance(self.rt, conversation.id, lambda now, _r: Close(now))
+            await action(self.rt, self.operator, chat)
+        except NotAllowed as refusal:
+            raise FrameError("not_allowed", str(refusal)) from None
         except IllegalTransition as error:
             code = "taken" if error.phase == Phase.CONNECTED else "closed"
             if error.phase in (Phase.RINGING_STORE, Phase.LEAD_CAPTURE):
                 code = "not_allowed"
-            await self.conn.send(error_frame(code, str(error), conversation=conversation.id))
+            await self.conn.send(error_frame(code, str(error), conversation=chat.id))
         except ConversationNotFound:
             raise FrameError("no_conversation", "no such conversation") from None
 
     async def _transfer(self, request: TransferRequest) -> None:
         """Offer the chat to a colleague or back to the store; the owner stays until taken."""
-        conversation = await self._conversation(request.conversation)
-        if conversation.owner_id != self.operator.id:
-            raise FrameError("not_allowed", "only the operator in the chat can transfer it")
-        to: tuple[int, ...] = ()
-        tier = Tier.STORE
-        if request.to is not None:
-            async with self.rt.db.sessions() as session:
-                colleague = await session.get(Operator, request.to)
-                target_tier = None
-                if colleague is not None:
-                    target_tier = await answering_tier(
-                        session, operator_view(colleague), conversation.dealership_id
-                    )
-            if target_tier is None:
-                raise FrameError(
-                    "bad_field", "'to' is not a colleague who can answer this chat", "to"
-                )
-            to, tier = (request.to,), target_tier
-        operator_id = self.operator.id
+        chat = await self._chat(request.conversation)
         try:
-            await advance(
-                self.rt,
-                conversation.id,
-                lambda now, roster: Transfer(operator_id, now, roster, to, tier),  # type: ignore[arg-type]
-                with_roster=True,
-            )
+            await operator_desk.transfer(self.rt, self.operator, chat, request.to)
+        except NotAllowed as refusal:
+            raise FrameError("not_allowed", str(refusal)) from None
+        except BadColleague as error:
+            raise FrameError("bad_field", str(error), "to") from None
         except IllegalTransition as error:
-            await self.conn.send(
-                error_frame("not_allowed", error.reason, conversation=conversation.id)
-            )
+            await self.conn.send(error_frame("not_allowed", error.reason, conversation=chat.id))
             return
-        await self.conn.send({"type": "transfer_offered", "conversation": conversation.id})
+        await self.conn.send({"type": "transfer_offered", "conversation": chat.id})
 
     async def _message(self, request: SendMessage) -> None:
         assert request.conversation is not None
-        conversation = await self._conversation(request.conversation)
-        if conversation.owner_id != self.operator.id:
+        chat = await self._chat(request.conversation)
+        if chat.owner_id != self.operator.id:
             raise FrameError("not_allowed", "accept the conversation before replying")
         try:
             message = await post_message(
                 self.rt,
-                conversation.id,
+                chat.id,
                 author_kind=AUTHOR_KIND.get(self.operator.role, "staff"),
                 author_id=self.operator.id,
                 author_name=self.operator.name,
@@ -407,12 +294,12 @@ class ConsoleSession:
 
     async def _typing(self, request: Typing) -> None:
         assert request.conversation is not None
-        conversation = await self._conversation(request.conversation)
-        if conversation.owner_id != self.operator.id:
+        chat = await self._chat(request.conversation)
+        if chat.owner_id != self.operator.id:
             return
         await self.rt.hub.publish(
-            conversation_channel(conversation.id),
-            encode(typing_frame(conversation.id, "operator", request.active)),
+            conversation_channel(chat.id),
+            encode(typing_frame(chat.id, "operator", request.active)),
         )
 
 

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from chat_server.observability.metrics import CONTENT_TYPE
 from chat_server.runtime import Runtime
-from chat_server.store.models import Dealership
+from chat_server.store.sites import dealership_by_slug
 from chat_server.transport.widget_routes import WIDGET_DIR, widget_routes
 
 # WIDGET_DIR is also the folder of the demo page's template (app.py imports it from here).
@@ -20,8 +19,7 @@ DEMO_SLUG = "demo-motors"
 
 async def demo_site(request: Request) -> Response:
     rt: Runtime = request.app.state.runtime
-    async with rt.db.sessions() as session:
-        dealership = await session.scalar(select(Dealership).where(Dealership.slug == DEMO_SLUG))
+    dealership = await dealership_by_slug(rt.db, DEMO_SLUG)
     if dealership is None:
         return HTMLResponse(
             "<!doctype html><title>dealer-chat</title><p>dealer-chat is running. "
@@ -42,8 +40,7 @@ async def readyz(request: Request) -> Response:
     rt: Runtime = request.app.state.runtime
     checks: dict[str, bool] = {}
     try:
-        async with rt.db.sessions() as session:
-            await session.execute(text("SELECT 1"))
+        await rt.db.ping()
         checks["database"] = True
     except Exception:
         checks["database"] = False

@@ -8,39 +8,26 @@ import logging
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chat_server.broker import BrokerUnavailable
+from chat_server.chats import shopper_desk
+from chat_server.chats.contact_saving import checked_identity, give_contact
 from chat_server.chats.conversations import post_message, start_conversation
-from chat_server.chats.ladder_shell import advance
 from chat_server.chats.messages import ConversationClosed
 from chat_server.chats.shopper_presence import (
     shopper_arrived,
     shopper_departed,
     shopper_stopped_following,
 )
-from chat_server.chats.visitors import (
-    ensure_visitor,
-    mint_token,
-    pick_conversation,
-    recognise_visitor,
-    visitor_key,
-)
+from chat_server.chats.visitors import mint_token, visitor_key
+from chat_server.contact_details import ContactError
 from chat_server.delivery.channels import conversation_channel, visitor_channel
 from chat_server.delivery.fanout import encode
-from chat_server.ladder.types import ContactGiven, IllegalTransition
+from chat_server.ladder.types import IllegalTransition
 from chat_server.limits.addresses import ClientAddress
-from chat_server.protocol.outgoing import ack_frame, error_frame, message_frame, typing_frame
-from chat_server.runtime import Runtime
-from chat_server.store.models import Conversation, Operator, Visitor
-from chat_server.store.records import DealershipView, StoredMessage
-from chat_server.store.transcripts import messages_after
-from chat_server.transport.connection import CLOSE_POLICY, CLOSE_TRY_AGAIN, Connection
-from chat_server.transport.contact_saving import checked_identity, save_contact
-from chat_server.transport.protocol import (
+from chat_server.protocol.incoming import (
     ContactDetails,
     Context,
     FrameError,
@@ -51,6 +38,10 @@ from chat_server.transport.protocol import (
     parse_hello,
     parse_visitor_frame,
 )
+from chat_server.protocol.outgoing import ack_frame, error_frame, message_frame, typing_frame
+from chat_server.runtime import Runtime
+from chat_server.store.records import DealershipView, StoredMessage
+from chat_server.transport.connection import CLOSE_POLICY, CLOSE_TRY_AGAIN, Connection
 from chat_server.widget_theme import opens_next
 
 log = logging.getLogger(__name__)
@@ -159,36 +150,31 @@ class VisitorSession:
         return True
 
     async def _welcome(self, hello: Hello) -> None:
-        conversation = None
-        secret = self.rt.settings.secret_key
+        conversation_id = None
         if hello.visitor:
             # A returning shopper: one read; a write only to refresh an old last_seen_at.
-            async with self.rt.db.sessions() as session, session.begin():
-                self.visitor_id, self.token = await recognise_visitor(
-                    session, self.dealership.id, hello.visitor, secret, self.rt.clock.now()
-                )
-                if self.visitor_id is not None:
-                    conversation = await pick_conversation(
-                        session, self.visitor_id, hello.conversation
-                    )
+            known = await shopper_desk.recognise(
+                self.rt, self.dealership.id, hello.visitor, hello.conversation
+            )
+            self.visitor_id, self.token = known.visitor_id, known.token
+            conversation_id = known.conversation_id
         else:
             # A new shopper: no database at all until they say something.
-            self.token = mint_token(secret, self.dealership.id)
+            self.token = mint_token(self.rt.settings.secret_key, self.dealership.id)
         token = self.token
         await self.rt.hub.join(visitor_channel(visitor_key(token)), self.conn.inbox)
         messages: list[dict[str, Any]] = []
         state = agent = None
-        if conversation is not None:
-            self.conversation_id = conversation.id
-            known = hello.last_seq if conversation.id == hello.conversation else 0
-            await self.rt.hub.join(conversation_channel(conversation.id), self.conn.inbox)
-            async with self.rt.db.sessions() as session:
-                current = await session.get_one(Conversation, conversation.id)
-                stored = await messages_after(session, conversation.id, known)
-                state = current.state
-                agent = await _agent(session, current)
-            messages = [message_frame(m) for m in stored]
-            self.conn.cursors[conversation.id] = stored[-1].seq if stored else known
+        if conversation_id is not None:
+            self.conversation_id = conversation_id
+            known = hello.last_seq if conversation_id == hello.conversation else 0
+            # Listen first, read second: a message stored in between is in one or the other.
+            await self.rt.hub.join(conversation_channel(conversation_id), self.conn.inbox)
+            view = await shopper_desk.conversation_view(self.rt, conversation_id, known)
+            state = view.state
+            agent = {"name": view.agent_name} if view.agent_name is not None else None
+            messages = [message_frame(m) for m in view.messages]
+            self.conn.cursors[conversation_id] = view.messages[-1].seq if view.messages else known
             self.conversation_open = state != "closed"
         await self.conn.send(
             {
@@ -341,9 +327,15 @@ class VisitorSession:
     async def _contact(self, contact: ContactDetails) -> None:
         if self.conversation_id is None:
             raise FrameError("no_conversation", "send a message first")
-        save = save_contact(contact)
-
-        await self._step(lambda now, _r: ContactGiven(now), mutate=save)
+        try:
+            await give_contact(self.rt, self.conversation_id, contact)
+        except ContactError as error:
+            raise FrameError("bad_field", error.message, error.field) from None
+        except IllegalTransition as error:
+            log.info(
+                "visitor event refused: %s", error, extra={"conversation": self.conversation_id}
+            )
+            raise FrameError("closed", "this conversation has ended") from None
         await self.conn.send({"type": "contact_saved", "conversation": self.conversation_id})
 
     async def _typing(self, request: Typing) -> None:
@@ -357,7 +349,10 @@ class VisitorSession:
     async def _context(self, context: Context) -> None:
         """setContext / identify from the page: later conversations start with this vehicle,
         the open one is updated, and the shopper's record learns who they are."""
-        context = checked_identity(context, self.dealership.country)
+        try:
+            context = checked_identity(context, self.dealership.country)
+        except ContactError as error:
+            raise FrameError("bad_field", error.message, error.field) from None
         if context.vehicle is not None:
             self._remember(self.page, context.vehicle)
         updates_conversation = (
@@ -368,23 +363,17 @@ class VisitorSession:
         identifies = bool(context.name or context.email or context.phone)
         if not (updates_conversation or identifies):
             return  # only remembered for the next conversation: nothing to store
-        async with self.rt.db.sessions() as session, session.begin():
-            if updates_conversation:
-                # A plain UPDATE: it must not race the ladder's versioned writes.
-                await session.execute(
-                    update(Conversation)
-                    .where(Conversation.id == self.conversation_id)
-                    .values(vehicle=context.vehicle)
-                )
-            if identifies:
-                if self.visitor_id is None:  # identify before any message: the row is due now
-                    self.visitor_id = await ensure_visitor(
-                        session, self.dealership.id, self.token, self.rt.clock.now()
-                    )
-                visitor = await session.get_one(Visitor, self.visitor_id)
-                visitor.name = context.name or visitor.name
-                visitor.email = context.email or visitor.email
-                visitor.phone = context.phone or visitor.phone
+        self.visitor_id = await shopper_desk.update_context(
+            self.rt,
+            dealership_id=self.dealership.id,
+            token=self.token,
+            visitor_id=self.visitor_id,
+            open_conversation=self.conversation_id if updates_conversation else None,
+            vehicle=context.vehicle,
+            name=context.name,
+            email=context.email,
+            phone=context.phone,
+        )
 
     # --- helpers ----------------------------------------------------------------------
 
@@ -425,10 +414,9 @@ class VisitorSession:
     async def _ensure_visitor(self) -> int:
         """The shopper's row, inserted now if this is the first thing that needs it."""
         if self.visitor_id is None:
-            async with self.rt.db.sessions() as session, session.begin():
-                self.visitor_id = await ensure_visitor(
-                    session, self.dealership.id, self.token, self.rt.clock.now()
-                )
+            self.visitor_id = await shopper_desk.shopper_row(
+                self.rt, self.dealership.id, self.token
+            )
         return self.visitor_id
 
     async def _attach(self, conversation_id: str) -> None:
@@ -472,29 +460,11 @@ class VisitorSession:
             shopper_stopped_following(self.rt, frame["conversation"])
         return False
 
-    async def _step(self, make_event: Any, mutate: Any = None) -> None:
-        if self.conversation_id is None:
-            return
-        try:
-            await advance(self.rt, self.conversation_id, make_event, mutate=mutate)
-        except IllegalTransition as error:
-            log.info(
-                "visitor event refused: %s", error, extra={"conversation": self.conversation_id}
-            )
-            raise FrameError("closed", "this conversation has ended") from None
-
     async def _disconnected(self) -> None:
         await self.conn.shutdown()
         if not (self.conversation_id and self.conversation_open):
             return
         await shopper_departed(self.rt, self.conversation_id)
-
-
-async def _agent(session: AsyncSession, conversation: Conversation) -> dict[str, str] | None:
-    if conversation.owner_id is None:
-        return None
-    name = await session.scalar(select(Operator.name).where(Operator.id == conversation.owner_id))
-    return {"name": name or ""}
 
 
 def client_address(rt: Runtime, websocket: WebSocket) -> ClientAddress:

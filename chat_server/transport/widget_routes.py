@@ -12,15 +12,12 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from chat_server.package_files import package_folder
 from chat_server.runtime import Runtime
-from chat_server.store.models import Dealership
-from chat_server.widget_theme import WidgetTheme
 
 # The widget is a package of its own (``widget/`` at the top of the repository): wherever
 # it is installed, its files are its package data.
@@ -114,17 +111,12 @@ async def widget_config(request: Request) -> Response:
     """The launcher's look before the chat UI loads: public, the same for every visitor."""
     site = request.query_params.get("site", "")
     rt: Runtime = request.app.state.runtime
-    row = None
-    if site and len(site) <= 64:
-        async with rt.db.sessions() as session:
-            row = await session.scalar(select(Dealership).where(Dealership.site_key == site))
+    # The node's site-key cache (a few seconds old at most, as for the socket's handshake).
+    dealership = await rt.sites.get(rt.db, site) if site and len(site) <= 64 else None
     headers = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=60"}
-    if row is None:
+    if dealership is None:
         return JSONResponse({"error": "unknown site key"}, status_code=404, headers=headers)
-    theme = WidgetTheme(
-        row.widget_color, row.widget_logo_url, row.widget_position, row.widget_language
-    )
-    return JSONResponse({"name": row.name, **theme.as_json()}, headers=headers)
+    return JSONResponse({"name": dealership.name, **dealership.theme.as_json()}, headers=headers)
 
 
 def widget_routes() -> list[Route]:

@@ -1,5 +1,5 @@
 """The console's contact form in Chromium: the server judges the details (one validation,
-chat_server/leads/contact.py), the form shows its ``bad_field`` refusal, nothing is stored,
+chat_server/contact_details.py), the form shows its ``bad_field`` refusal, nothing is stored,
 and good details are stored with the phone in E.164."""
 
 from __future__ import annotations

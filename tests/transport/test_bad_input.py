@@ -3,7 +3,7 @@
 Any text the JSON layer accepts is either stored (lone surrogates and NUL, which no database
 here can hold, as U+FFFD: the same on SQLite and PostgreSQL) or refused with an error frame
 naming the problem, and the socket answers the next frame. Contact details are validated
-once (chat_server/leads/contact.py) wherever they come in: a bad one is ``bad_field`` naming
+once (chat_server/contact_details.py) wherever they come in: a bad one is ``bad_field`` naming
 the field, nothing of it is stored, and no lead goes to the CRM without an e-mail or a phone
 (but a pool lead, whose ADF says no contact was given).
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chat_server.transport.protocol import (
+from chat_server.protocol.incoming import (
     MAX_BODY_CHARS,
     ContactDetails,
     FrameError,
