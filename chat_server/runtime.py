@@ -96,7 +96,7 @@ class Runtime:
     appends: AppendBatcher  # group commit of chat messages
     leads: LeadHooks
     sockets: LocalSockets = field(default_factory=LocalSockets)
-    # Dealerships by site key for the visitor handshake, for a few seconds (chats/sites.py).
+    # Dealerships by site key for the visitor handshake, for a few seconds (store/sites.py).
     sites: SiteCache = field(default_factory=SiteCache)
     # Per app, in a registry of its own: several apps in one process never collide.
     metrics: Metrics = field(default_factory=Metrics.create)

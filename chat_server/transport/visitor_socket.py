@@ -54,7 +54,7 @@ FIRST_MESSAGE_NS = uuid.UUID("6f2c1f7e-2b0e-4d47-9a51-0d1c7e1a5a06")
 
 
 async def find_dealership(rt: Runtime, site_key: str | None) -> DealershipView | None:
-    """The socket's dealership, from the site-key cache (chats/sites.py: a few seconds old)."""
+    """The socket's dealership, from the site-key cache (store/sites.py: a few seconds old)."""
     return await rt.sites.get(rt.db, site_key)
 
 
@@ -251,7 +251,7 @@ class VisitorSession:
         )
         await self._attach(conversation_id)
         try:
-            # The socket's view may be older than this message (chats/sites.py): the ladder
+            # The socket's view may be older than this message (store/sites.py): the ladder
             # starts on the dealership's hours and timings as they are now.
             fresh = await self.rt.sites.get(self.rt.db, self.dealership.site_key, fresh=True)
             self.dealership = fresh or self.dealership
