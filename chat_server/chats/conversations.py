@@ -17,7 +17,7 @@ from chat_server.delivery.channels import conversation_channel, visitor_channel
 from chat_server.delivery.fanout import PendingFrames, publish
 from chat_server.ladder import machine
 from chat_server.ladder.types import Start
-from chat_server.protocol.outgoing import message_frame
+from chat_server.protocol.outgoing import conversation_started_frame, message_frame
 from chat_server.runtime import Runtime
 from chat_server.store.models import Conversation, Message
 from chat_server.store.records import DealershipView, StoredMessage
@@ -101,11 +101,7 @@ async def start_conversation(
         )
     # Other tabs of this shopper learn of the new conversation and join it.
     pending.frames.insert(
-        0,
-        (
-            visitor_channel(visitor_key),
-            {"type": "conversation_started", "conversation": conversation.id},
-        ),
+        0, (visitor_channel(visitor_key), conversation_started_frame(conversation.id))
     )
     pending.frames.insert(1, (conversation_channel(conversation.id), message_frame(message)))
     await publish(rt, pending)

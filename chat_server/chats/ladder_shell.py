@@ -39,7 +39,11 @@ from chat_server.ladder.types import (
     StepResult,
     TransferLapsed,
 )
-from chat_server.protocol.outgoing import status_frame
+from chat_server.protocol.outgoing import (
+    ring_cancelled_frame,
+    status_frame,
+    transfer_lapsed_frame,
+)
 from chat_server.runtime import LeadHooks, Runtime
 from chat_server.store.models import Conversation, Deadline, Dealership, Operator, RingRecord
 from chat_server.store.records import DealershipView, dealership_view
@@ -133,11 +137,14 @@ async def _carry_out_one(
     conv_id = conversation.id
     match command:
         case Ring(operators=operators, tier=tier, until=until, quiet=quiet):
-            frame = await ring_frame(session, conversation, dealership, tier, quiet, until)
+            transfer_from = None
             if conversation.state == "connected":
                 # A ring while someone is in the chat is a transfer offer from the owner.
                 names = await _operator_names(session, [conversation.owner_id or 0])
-                frame["transfer_from"] = {"name": names.get(conversation.owner_id or 0, "")}
+                transfer_from = names.get(conversation.owner_id or 0, "")
+            frame = await ring_frame(
+                session, conversation, dealership, tier, quiet, until, transfer_from
+            )
             # Two statements for any number of operators (50 consoles rung at once used to be
             # 100 round trips): extend the rings that are still open, insert the others.
             still_ringing = set(
@@ -201,8 +208,7 @@ async def _carry_out_one(
                 outbox.tally.ring_cancellations[reason.value] += max(cancelled, 0)
             for operator_id in operators:
                 outbox.add(
-                    operator_channel(operator_id),
-                    {"type": "ring_cancelled", "conversation": conv_id, "reason": reason.value},
+                    operator_channel(operator_id), ring_cancelled_frame(conv_id, reason.value)
                 )
         case Announce(phase=phase, agent=agent):
             names = await _operator_names(session, [agent] if agent else [])
@@ -228,19 +234,13 @@ async def _carry_out_one(
                 )
                 .values(ended_at=at, end_reason="accepted")
             )
-            outbox.add(
-                operator_channel(operator_id),
-                {"type": "ring_cancelled", "conversation": conv_id, "reason": "accepted"},
-            )
+            outbox.add(operator_channel(operator_id), ring_cancelled_frame(conv_id, "accepted"))
         case Handover(previous=previous):
             # The previous owner's console sees the new owner and steps out of the chat.
             frame = await conversation_frame(session, conversation, dealership)
             outbox.add(operator_channel(previous), frame)
         case TransferLapsed(owner=owner):
-            outbox.add(
-                operator_channel(owner),
-                {"type": "transfer_lapsed", "conversation": conv_id},
-            )
+            outbox.add(operator_channel(owner), transfer_lapsed_frame(conv_id))
         case Finish(outcome=outcome):
             outbox.tally.outcomes.append(outcome.value)
             # The outcome and closing time are columns copied from the state. An Up makes no

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chat_server.background import PollingWorker
 from chat_server.delivery.channels import operator_channel
 from chat_server.delivery.fanout import encode
+from chat_server.protocol.outgoing import presence_frame
 from chat_server.runtime import Runtime
 from chat_server.store.models import Operator
 
@@ -80,9 +81,7 @@ async def set_presence(rt: Runtime, operator_id: int, status: str) -> None:
             .where(Operator.id == operator_id)
             .values(presence=status, presence_at=rt.clock.now())
         )
-    await rt.hub.publish(
-        operator_channel(operator_id), encode({"type": "presence", "status": status})
-    )
+    await rt.hub.publish(operator_channel(operator_id), encode(presence_frame(status)))
 
 
 async def sweep_away(rt: Runtime, grace_s: float) -> list[int]:

@@ -1,4 +1,8 @@
-"""Console-facing frames that need a little reading from the store: rings and conversations."""
+"""Console-facing frames that need a little reading from the store: rings and conversations.
+
+This module does the reading (the shopper's first words, the owner's name); the frames
+themselves are built by the pure builders of ``chat_server.protocol.outgoing``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_server.ladder.types import Tier
-from chat_server.protocol.outgoing import iso, message_frame
+from chat_server.protocol import outgoing
 from chat_server.store.models import Conversation, Message, Operator
 from chat_server.store.records import DealershipView, StoredMessage
 
@@ -17,12 +21,7 @@ FIRST_WORDS_CHARS = 140
 
 
 def visitor_summary(conversation: Conversation) -> dict[str, str]:
-    contact = conversation.contact or {}
-    return {
-        "name": contact.get("name", ""),
-        "email": contact.get("email", ""),
-        "phone": contact.get("phone", ""),
-    }
+    return outgoing.visitor_summary(conversation.contact)
 
 
 async def first_words(session: AsyncSession, conversation_id: str) -> str:
@@ -42,19 +41,22 @@ async def ring_frame(
     tier: Tier,
     quiet: bool,
     until: datetime,
+    transfer_from: str | None = None,
 ) -> dict[str, Any]:
-    return {
-        "type": "ring",
-        "conversation": conversation.id,
-        "dealership": {"id": dealership.id, "name": dealership.name},
-        "tier": tier.value,
-        "quiet": quiet,
-        "page": conversation.page or {},
-        "vehicle": conversation.vehicle,
-        "visitor": visitor_summary(conversation),
-        "first_words": await first_words(session, conversation.id),
-        "expires_at": iso(until),
-    }
+    """The ``ring`` frame offering ``conversation`` until ``until`` (``transfer_from``: the
+    name of the colleague handing it over, when the ring is a transfer offer)."""
+    return outgoing.ring_frame(
+        conversation.id,
+        dealership,
+        tier,
+        quiet,
+        page=conversation.page,
+        vehicle=conversation.vehicle,
+        contact=conversation.contact,
+        first_words=await first_words(session, conversation.id),
+        expires_at=until,
+        transfer_from=transfer_from,
+    )
 
 
 async def conversation_frame(
@@ -63,24 +65,22 @@ async def conversation_frame(
     dealership: DealershipView,
     messages: list[StoredMessage] | None = None,
 ) -> dict[str, Any]:
-    owner = None
+    """The ``conversation`` frame of ``conversation`` as stored now, with its owner's name."""
+    owner_name = None
     if conversation.owner_id is not None:
-        name = await session.scalar(
+        owner_name = await session.scalar(
             select(Operator.name).where(Operator.id == conversation.owner_id)
         )
-        owner = {"id": conversation.owner_id, "name": name or ""}
-    frame: dict[str, Any] = {
-        "type": "conversation",
-        "id": conversation.id,
-        "state": conversation.state,
-        "outcome": conversation.outcome,
-        "owner": owner,
-        "dealership": {"id": dealership.id, "name": dealership.name},
-        "page": conversation.page or {},
-        "vehicle": conversation.vehicle,
-        "visitor": visitor_summary(conversation),
-        "last_seq": conversation.last_seq,
-    }
-    if messages is not None:
-        frame["messages"] = [message_frame(m) for m in messages]
-    return frame
+    return outgoing.conversation_frame(
+        conversation.id,
+        dealership,
+        state=conversation.state,
+        outcome=conversation.outcome,
+        owner_id=conversation.owner_id,
+        owner_name=owner_name,
+        page=conversation.page,
+        vehicle=conversation.vehicle,
+        contact=conversation.contact,
+        last_seq=conversation.last_seq,
+        messages=messages,
+    )

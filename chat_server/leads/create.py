@@ -29,6 +29,7 @@ from chat_server.leads.followup import schedule_tasks
 from chat_server.leads.outbox import enqueue_deliveries
 from chat_server.leads.rules import department, lead_service, segment
 from chat_server.leads.spam import spam_reason
+from chat_server.protocol.outgoing import lead_assigned_frame
 from chat_server.store.models import Conversation, Dealership, Lead, LeadConversation
 from chat_server.store.transcripts import messages_after
 
@@ -198,10 +199,4 @@ async def log_up(session: AsyncSession, conversation: Conversation, at: datetime
 
 
 def _lead_frame(lead: Lead) -> dict[str, object]:
-    return {
-        "type": "lead_assigned",
-        "lead": lead.id,
-        "name": lead.name,
-        "service": lead.service,
-        "url": f"/console/leads/{lead.id}",
-    }
+    return lead_assigned_frame(lead.id, lead.name, lead.service)

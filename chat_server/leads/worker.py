@@ -24,6 +24,7 @@ from chat_server.leads.backoff import RetryPolicy, next_attempt
 from chat_server.leads.smtp import lead_message, lead_message_id, send_lead_email
 from chat_server.leads.webhook import post_lead
 from chat_server.observability.redact import safe_url
+from chat_server.protocol.outgoing import lead_alert_frame
 from chat_server.runtime import Runtime
 from chat_server.store.models import Dealership, Lead, LeadDelivery, LeadTask, Operator
 
@@ -224,13 +225,7 @@ class DeliveryWorker(PollingWorker):
                 for manager in managers:
                     frames.add(
                         operator_channel(manager),
-                        {
-                            "type": "lead_alert",
-                            "lead": lead.id,
-                            "name": lead.name,
-                            "minutes": int((now - lead.created_at).total_seconds() // 60),
-                            "url": f"/console/leads/{lead.id}",
-                        },
+                        lead_alert_frame(lead.id, lead.name, now - lead.created_at),
                     )
             log.warning(
                 "lead %s untouched since %s: managers alerted",
