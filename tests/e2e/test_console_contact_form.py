@@ -41,6 +41,8 @@ async def test_the_contact_form_shows_the_servers_refusal_and_stores_nothing(
     shopper = await shopper_page(browser, server)
     await shopper_says(shopper, "Can you call me about the RAV4?")
     await accept_ring(alex)
+    # A salesperson's pane keeps the shopper's details folded away: open them.
+    await alex.locator("[data-testid=context] > summary").first.click()
     error = alex.locator("[data-testid=contact-form] .contact-error").first
 
     # Eight digits pass any digit count, but it is no phone number: the server says so.
