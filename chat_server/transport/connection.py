@@ -41,7 +41,7 @@ RATE_BURST = 40.0
 
 
 # Frames this layer must look inside (sequence cursors, typing echo, control hooks). Every
-# frame is encoded with "type" first and no spaces (chats/fanout.py::encode).
+# frame is encoded with "type" first and no spaces (delivery/fanout.py::encode).
 INSPECTED_PREFIXES = (
     '{"type":"message"',
     '{"type":"typing"',

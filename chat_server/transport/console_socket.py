@@ -40,7 +40,15 @@ from chat_server.protocol.incoming import (
     decode,
     parse_console_frame,
 )
-from chat_server.protocol.outgoing import ack_frame, error_frame, iso, message_frame, typing_frame
+from chat_server.protocol.outgoing import (
+    ack_frame,
+    console_welcome_frame,
+    contact_saved_frame,
+    error_frame,
+    message_frame,
+    transfer_offered_frame,
+    typing_frame,
+)
 from chat_server.runtime import Runtime
 from chat_server.store.records import StoredMessage
 from chat_server.store.transcripts import read_transcript
@@ -111,18 +119,15 @@ class ConsoleSession:
         now = self.rt.clock.now()
         start = await operator_desk.console_start(self.rt, self.operator.id, now)
         await self.conn.send(
-            {
-                "type": "welcome",
-                "operator": {
-                    "id": self.operator.id,
-                    "name": self.operator.name,
-                    "role": self.operator.role,
-                },
-                "presence": start.presence,
-                "rings": start.rings,
-                "conversations": await self._follow_owned(start.owned),
-                "server_time": iso(now),
-            }
+            console_welcome_frame(
+                operator_id=self.operator.id,
+                operator_name=self.operator.name,
+                role=self.operator.role,
+                presence=start.presence,
+                rings=start.rings,
+                conversations=await self._follow_owned(start.owned),
+                server_time=now,
+            )
         )
 
     async def _follow_owned(self, owned: list[str]) -> list[dict[str, Any]]:
@@ -234,7 +239,7 @@ class ConsoleSession:
             raise FrameError("bad_field", error.message, error.field) from None
         except IllegalTransition as error:
             raise FrameError("closed", str(error)) from None
-        await self.conn.send({"type": "contact_saved", "conversation": chat.id})
+        await self.conn.send(contact_saved_frame(chat.id))
 
     async def _note(self, request: AddNote) -> None:
         chat = await self._chat(request.conversation)
@@ -271,7 +276,7 @@ class ConsoleSession:
         except IllegalTransition as error:
             await self.conn.send(error_frame("not_allowed", error.reason, conversation=chat.id))
             return
-        await self.conn.send({"type": "transfer_offered", "conversation": chat.id})
+        await self.conn.send(transfer_offered_frame(chat.id))
 
     async def _message(self, request: SendMessage) -> None:
         assert request.conversation is not None

@@ -38,7 +38,14 @@ from chat_server.protocol.incoming import (
     parse_hello,
     parse_visitor_frame,
 )
-from chat_server.protocol.outgoing import ack_frame, error_frame, message_frame, typing_frame
+from chat_server.protocol.outgoing import (
+    ack_frame,
+    contact_saved_frame,
+    conversation_started_frame,
+    error_frame,
+    typing_frame,
+    visitor_welcome_frame,
+)
 from chat_server.runtime import Runtime
 from chat_server.store.records import DealershipView, StoredMessage
 from chat_server.transport.connection import CLOSE_POLICY, CLOSE_TRY_AGAIN, Connection
@@ -163,31 +170,35 @@ class VisitorSession:
             self.token = mint_token(self.rt.settings.secret_key, self.dealership.id)
         token = self.token
         await self.rt.hub.join(visitor_channel(visitor_key(token)), self.conn.inbox)
-        messages: list[dict[str, Any]] = []
-        state = agent = None
+        stored: list[StoredMessage] = []
+        state = agent_name = None
         if conversation_id is not None:
             self.conversation_id = conversation_id
             known = hello.last_seq if conversation_id == hello.conversation else 0
             # Listen first, read second: a message stored in between is in one or the other.
             await self.rt.hub.join(conversation_channel(conversation_id), self.conn.inbox)
             view = await shopper_desk.conversation_view(self.rt, conversation_id, known)
-            state = view.state
-            agent = {"name": view.agent_name} if view.agent_name is not None else None
-            messages = [message_frame(m) for m in view.messages]
+            state, agent_name, stored = view.state, view.agent_name, view.messages
             self.conn.cursors[conversation_id] = view.messages[-1].seq if view.messages else known
             self.conversation_open = state != "closed"
+        d = self.dealership
+        now = self.rt.clock.now()
+        open_now = d.is_open("sales", now)
         await self.conn.send(
-            {
-                "type": "welcome",
-                "visitor": token,
-                "conversation": self.conversation_id,
-                "state": state,
-                "agent": agent,
-                "dealership": self._dealership_frame(),
-                "messages": messages,
-                # Lets the widget show an honest "waiting 0:42" whatever the device's clock says.
-                "server_time": self.rt.clock.now().isoformat(),
-            }
+            visitor_welcome_frame(
+                visitor=token,
+                conversation_id=self.conversation_id,
+                state=state,
+                agent_name=agent_name,
+                dealership=d,
+                open_now=open_now,
+                # "Sales opens Monday 9:00 AM", in the store's zone and the widget's language.
+                opens_next=None
+                if open_now
+                else opens_next(d.hours, "sales", d.time_zone, now, d.theme.language),
+                messages=stored,
+                server_time=now,
+            )
         )
         if self.conversation_id and self.conversation_open:
             await shopper_arrived(self.rt, self.conversation_id)
@@ -336,7 +347,7 @@ class VisitorSession:
                 "visitor event refused: %s", error, extra={"conversation": self.conversation_id}
             )
             raise FrameError("closed", "this conversation has ended") from None
-        await self.conn.send({"type": "contact_saved", "conversation": self.conversation_id})
+        await self.conn.send(contact_saved_frame(self.conversation_id))
 
     async def _typing(self, request: Typing) -> None:
         if self.conversation_id is None or not self.conversation_open:
@@ -376,21 +387,6 @@ class VisitorSession:
         )
 
     # --- helpers ----------------------------------------------------------------------
-
-    def _dealership_frame(self) -> dict[str, Any]:
-        d = self.dealership
-        now = self.rt.clock.now()
-        is_open = d.is_open("sales", now)
-        return {
-            "name": d.name,
-            "open": is_open,
-            "greeting": d.greeting,
-            "theme": d.theme.as_json(),
-            # "Sales opens Monday 9:00 AM", in the store's zone and the widget's language.
-            "opens_next": None
-            if is_open
-            else opens_next(d.hours, "sales", d.time_zone, now, d.theme.language),
-        }
 
     def _remember(self, page: dict[str, Any], vehicle: dict[str, Any] | None) -> None:
         # Kept as one short string: parsed, the two small dicts cost an idle socket about
@@ -452,7 +448,7 @@ class VisitorSession:
                 self.conversation_open = True
                 await shopper_arrived(self.rt, started)
                 await self.conn.join(started, 0)
-                await self.conn.send({"type": "conversation_started", "conversation": started})
+                await self.conn.send(conversation_started_frame(started))
             return True
         closing = kind == "status" and frame.get("state") == "closed"
         if closing and self.conversation_open and frame.get("conversation") == self.conversation_id:
