@@ -88,7 +88,7 @@ _REJECTED = (
     asyncpg.IntegrityConstraintViolationError,
     asyncpg.DataError,
     asyncpg.TransactionRollbackError,  # deadlock or serialization failure: worth a retry
-    # Text neither driver can encode (a lone surrogate). transport/protocol.py makes every
+    # Text neither driver can encode (a lone surrogate). protocol/incoming.py makes every
     # frame's text storable, so this is one caller's bug: it must not fail the whole batch.
     UnicodeEncodeError,
 )

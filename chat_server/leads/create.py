@@ -12,18 +12,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat_server.delivery.channels import operator_channel
-from chat_server.delivery.fanout import PendingFrames
-from chat_server.ladder.hours import department_open
-from chat_server.ladder.types import LeadService, Outcome
-from chat_server.leads.assign import choose_owner
-from chat_server.leads.contact import (
+from chat_server.contact_details import (
     Contact,
     email_key,
     has_contact,
     name_phone_key,
     normalise_contact,
 )
+from chat_server.delivery.channels import operator_channel
+from chat_server.delivery.fanout import PendingFrames
+from chat_server.ladder.hours import department_open
+from chat_server.ladder.types import LeadService, Outcome
+from chat_server.leads.assign import choose_owner
 from chat_server.leads.dedupe import WINDOW, Candidate, find_duplicate
 from chat_server.leads.followup import schedule_tasks
 from chat_server.leads.outbox import enqueue_deliveries
