@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chat_server.contact_details import email_key, name_phone_key, normalise_contact
 from chat_server.ladder.types import LeadService, Outcome
 from chat_server.leads.assign import pick_round_robin
 from chat_server.leads.backoff import RetryPolicy, next_attempt
 from chat_server.leads.cadence import DEFAULT_DAYS, cadence_days, due_times
-from chat_server.contact_details import email_key, name_phone_key, normalise_contact
 from chat_server.leads.dedupe import Candidate, find_duplicate
 from chat_server.leads.rules import lead_service, segment
 from chat_server.leads.signature import sign, verify

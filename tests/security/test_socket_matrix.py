@@ -21,9 +21,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from chat_server.demo_world import DEMO_SITE_KEY
+from chat_server.protocol.incoming import parse_console_frame, parse_visitor_frame
 from chat_server.store.database import open_database
 from chat_server.store.models import Conversation, ConversationNote, Message, RingRecord
-from chat_server.protocol.incoming import parse_console_frame, parse_visitor_frame
 from tests.security.conftest import (
     B_ORIGIN,
     B_SHOPPER,

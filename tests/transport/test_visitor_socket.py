@@ -1,4 +1,4 @@
-"""The visitor socket against a server in the test's event loop: acks after storage, resume, errors, origins."""
+"""The visitor socket on a server in the test's event loop: acks after storage, resume, errors."""
 
 from __future__ import annotations
 
