@@ -1,4 +1,4 @@
-"""The visitor socket on a server in the test's event loop: acks after storage, resume, errors."""
+"""The visitor socket on an in-process server: acks after storage, resume, errors, origins."""
 
 from __future__ import annotations
 
