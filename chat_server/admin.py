@@ -190,7 +190,10 @@ async def create_operator(
     dealership: str | None = None,
     pool: str | None = None,
     presence: str = "away",
+    password_hash: str | None = None,
 ) -> Operator:
+    """Add an operator. ``password_hash``, when given, is an argon2 hash of ``password``
+    already computed (the demo hashes its one shared password once for every login)."""
     if role not in ROLES:
         raise AdminError(f"role must be one of {', '.join(ROLES)}")
     if "@" not in email:
@@ -207,7 +210,7 @@ async def create_operator(
         email=email.lower(),
         name=name,
         role=role,
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         dealership_id=(await dealership_by_slug(session, dealership)).id if dealership else None,
         pool_id=(await pool_by_name(session, pool)).id if pool else None,
         presence=presence,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chat_server.accounts.passwords import hash_password
 from chat_server.admin import cover, create_dealership, create_operator, create_pool, set_theme
 from chat_server.ladder.hours import ALWAYS_OPEN
 from chat_server.store.models import CannedReply, Dealership
@@ -87,6 +88,9 @@ async def seed_demo(session: AsyncSession, origins: list[str]) -> bool:
             session.add(CannedReply(dealership_id=dealership.id, title=title, body=body))
     await create_pool(session, DEMO_POOL)
     await cover(session, DEMO_POOL, DEMO_SLUG)
+    # Every demo login has the same published password: one argon2 hash (deliberately slow,
+    # ~0.2-0.7 s) serves them all, so a fresh demo starts seconds sooner.
+    shared_hash = hash_password(DEMO_PASSWORD)
     for login in DEMO_LOGINS:
         await create_operator(
             session,
@@ -94,6 +98,7 @@ async def seed_demo(session: AsyncSession, origins: list[str]) -> bool:
             name=login.name,
             role=login.role,
             password=DEMO_PASSWORD,
+            password_hash=shared_hash,
             dealership=DEMO_SLUG if login.role != "receptionist" else None,
             pool=DEMO_POOL if login.role == "receptionist" else None,
             # The pool works around the clock; store staff choose when they are available.
