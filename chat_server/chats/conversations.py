@@ -21,6 +21,7 @@ from chat_server.protocol.outgoing import conversation_started_frame, message_fr
 from chat_server.runtime import Runtime
 from chat_server.store.models import Conversation, Message
 from chat_server.store.records import DealershipView, StoredMessage
+from chat_server.store.transcripts import MESSAGE_COLUMNS, stored_message
 
 log = logging.getLogger(__name__)
 
@@ -127,15 +128,7 @@ async def sent_before(
     """
     row = (
         await session.execute(
-            select(
-                Message.conversation_id,
-                Message.seq,
-                Message.author_kind,
-                Message.author_name,
-                Message.body,
-                Message.created_at,
-                Message.client_id,
-            )
+            select(*MESSAGE_COLUMNS)
             .join(Conversation, Conversation.id == Message.conversation_id)
             .where(
                 Conversation.visitor_id == visitor_id,
@@ -146,17 +139,7 @@ async def sent_before(
             .limit(1)
         )
     ).first()
-    if row is None:
-        return None
-    return StoredMessage(
-        conversation_id=row.conversation_id,
-        seq=row.seq,
-        author_kind=row.author_kind,
-        author_name=row.author_name,
-        body=row.body,
-        created_at=row.created_at,
-        client_id=row.client_id,
-    )
+    return stored_message(row) if row is not None else None
 
 
 async def post_message(

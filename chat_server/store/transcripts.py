@@ -23,7 +23,7 @@ MESSAGE_COLUMNS = (
 
 
 def stored_message(row: Any) -> StoredMessage:
-    """A message row (selected with ``MESSAGEMESSAGE_COLUMNS``) as plain data."""
+    """A message row (selected with ``MESSAGE_COLUMNS``) as plain data."""
     return StoredMessage(
         conversation_id=row.conversation_id,
         seq=row.seq,
