@@ -10,6 +10,7 @@ of the services the composition root hands it that way).
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,3 +117,25 @@ def test_the_rule_catches_an_upward_import(tmp_path: Path) -> None:
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import chat_server.app\n"
     )
     assert [name for _, name in _runtime_imports(guarded)] == ["typing.TYPE_CHECKING"]
+
+
+# SQLAlchemy's statement builders called as functions (not ``dict.update(...)``), a session's
+# execute, or opening a session.
+SQL = re.compile(r"(?<![.\w])(select|insert|update|delete)\(|session\.execute|\.sessions\(\)")
+
+
+def test_the_socket_and_http_shells_run_no_sql() -> None:
+    """transport/ parses, authorises, calls the domain layer and sends: no query of its own."""
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sorted(ROOT.joinpath("chat_server", "transport").glob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if SQL.search(line) and not line.lstrip().startswith("#")
+    ]
+    assert not found, "\n".join(found)
+
+
+def test_the_sql_check_sees_a_query() -> None:
+    assert SQL.search("    rows = await session.execute(select(Conversation.id))")
+    assert SQL.search("    async with rt.db.sessions() as session:")
+    assert not SQL.search("    headers.update(extra)")
