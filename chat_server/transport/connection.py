@@ -256,3 +256,13 @@ class Connection:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await writer
         await self.rt.hub.leave_all(self.inbox)
+
+
+async def refuse(websocket: WebSocket, code: int, reason: str) -> None:
+    """Close a socket the endpoint will not serve, saying why.
+
+    The client may already be gone (it gave up while the database was slow to answer on a
+    busy node): then there is nobody to tell, and that is not an error of the server's.
+    """
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        await websocket.close(code=code, reason=reason)

@@ -52,7 +52,7 @@ from chat_server.protocol.outgoing import (
 from chat_server.runtime import Runtime
 from chat_server.store.records import StoredMessage
 from chat_server.store.transcripts import read_transcript
-from chat_server.transport.connection import CLOSE_POLICY, CLOSE_TRY_AGAIN, Connection
+from chat_server.transport.connection import CLOSE_POLICY, CLOSE_TRY_AGAIN, Connection, refuse
 
 log = logging.getLogger(__name__)
 
@@ -315,10 +315,10 @@ async def console_endpoint(websocket: WebSocket) -> None:
     with rt.guard.socket(None) as busy:
         await websocket.accept()
         if busy is not None:
-            await websocket.close(code=CLOSE_TRY_AGAIN, reason=busy)
+            await refuse(websocket, CLOSE_TRY_AGAIN, busy)
             return
         if not same_origin(websocket):
-            await websocket.close(code=CLOSE_POLICY, reason="origin not allowed")
+            await refuse(websocket, CLOSE_POLICY, "origin not allowed")
             return
         try:
             operator = await current_operator(rt, websocket.session)
@@ -326,10 +326,10 @@ async def console_endpoint(websocket: WebSocket) -> None:
             # The database is down or its pool exhausted (a reconnect storm on a busy node):
             # the console reconnects after a 1013, as the widget does.
             log.warning("console socket refused, storage unavailable: %r", error)
-            await websocket.close(code=CLOSE_TRY_AGAIN, reason="temporarily unavailable")
+            await refuse(websocket, CLOSE_TRY_AGAIN, "temporarily unavailable")
             return
         if operator is None:
-            await websocket.close(code=CLOSE_POLICY, reason="sign in first")
+            await refuse(websocket, CLOSE_POLICY, "sign in first")
             return
         # The gauge goes back down however the session ends (a disconnect, an error, a cancel).
         with rt.metrics.open_connections.labels("console").track_inprogress():

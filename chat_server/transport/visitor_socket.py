@@ -48,7 +48,7 @@ from chat_server.protocol.outgoing import (
 )
 from chat_server.runtime import Runtime
 from chat_server.store.records import DealershipView, StoredMessage
-from chat_server.transport.connection import CLOSE_POLICY, CLOSE_TRY_AGAIN, Connection
+from chat_server.transport.connection import CLOSE_POLICY, CLOSE_TRY_AGAIN, Connection, refuse
 from chat_server.widget_theme import opens_next
 
 log = logging.getLogger(__name__)
@@ -476,13 +476,13 @@ async def visitor_endpoint(websocket: WebSocket) -> None:
     with rt.guard.socket(address) as busy:
         if busy is not None:
             await websocket.accept()
-            await websocket.close(code=CLOSE_TRY_AGAIN, reason=busy)
+            await refuse(websocket, CLOSE_TRY_AGAIN, busy)
             return
         refused = await rt.guard.connect(address)
         if refused is not None:
             await websocket.accept()
             reason = f"too many connection attempts: try again in {refused.retry_after_s} s"
-            await websocket.close(code=CLOSE_TRY_AGAIN, reason=reason)
+            await refuse(websocket, CLOSE_TRY_AGAIN, reason)
             return
         try:
             dealership = await find_dealership(rt, websocket.query_params.get("site"))
@@ -491,15 +491,15 @@ async def visitor_endpoint(websocket: WebSocket) -> None:
             # the widget retries 1013 with backoff, which beats an "Exception in ASGI".
             log.warning("visitor socket refused, storage unavailable: %r", error)
             await websocket.accept()
-            await websocket.close(code=CLOSE_TRY_AGAIN, reason="temporarily unavailable")
+            await refuse(websocket, CLOSE_TRY_AGAIN, "temporarily unavailable")
             return
         await websocket.accept()
         if dealership is None:
-            await websocket.close(code=CLOSE_POLICY, reason="unknown site key")
+            await refuse(websocket, CLOSE_POLICY, "unknown site key")
             return
         origin = websocket.headers.get("origin", "")
         if origin not in dealership.allowed_origins:
-            await websocket.close(code=CLOSE_POLICY, reason="origin not allowed for this site")
+            await refuse(websocket, CLOSE_POLICY, "origin not allowed for this site")
             return
         # The gauge goes back down however the session ends (a disconnect, an error, a cancel).
         with rt.metrics.open_connections.labels("visitor").track_inprogress():
