@@ -16,8 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_server.chats.canned import canned_replies
 from chat_server.chats.notes import notes_of
-from chat_server.chats.views import visitor_summary
-from chat_server.protocol.outgoing import iso
+from chat_server.protocol.outgoing import iso, visitor_summary
 from chat_server.store.models import Conversation, Dealership, Operator
 from chat_server.store.records import dealership_view
 
@@ -88,7 +87,7 @@ async def conversation_context(
         "owner": owner,
         "page": conversation.page or {},
         "vehicle": conversation.vehicle,
-        "visitor": visitor_summary(conversation),
+        "visitor": visitor_summary(conversation.contact),
         "first_message_at": iso(conversation.first_message_at),
         "history": await visitor_history(session, conversation),
         "notes": await notes_of(session, conversation.id),

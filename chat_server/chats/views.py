@@ -20,10 +20,6 @@ from chat_server.store.records import DealershipView, StoredMessage
 FIRST_WORDS_CHARS = 140
 
 
-def visitor_summary(conversation: Conversation) -> dict[str, str]:
-    return outgoing.visitor_summary(conversation.contact)
-
-
 async def first_words(session: AsyncSession, conversation_id: str) -> str:
     body = await session.scalar(
         select(Message.body)
