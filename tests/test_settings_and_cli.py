@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from chat_server import cli
 from chat_server.settings import SettingsError, load_settings, require_secret
 
 
@@ -69,8 +72,37 @@ def test_serve_refuses_to_start_without_a_secret_and_says_why() -> None:
     assert "DEALER_CHAT_SECRET_KEY must be set" in result.stderr
 
 
-def test_admin_commands_build_a_world_and_reject_bad_input(tmp_path) -> None:  # type: ignore[no-untyped-def]
+@dataclass(frozen=True)
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli_here(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str
+) -> CliResult:
+    """``dealer-chat ARGS`` in this process: the same ``main`` as the console script, without
+    a Python start-up per command (run_cli above proves the entry point itself)."""
+    for name in [k for k in os.environ if k.startswith("DEALER_CHAT_")]:
+        monkeypatch.delenv(name)
+    capsys.readouterr()
+    try:
+        code = cli.main(list(args))
+    except SystemExit as exit_:  # argparse refusing its arguments
+        code = exit_.code if isinstance(exit_.code, int) else 2
+    out, err = capsys.readouterr()
+    return CliResult(code, out, err)
+
+
+def test_admin_commands_build_a_world_and_reject_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'admin.sqlite3'}"
+
+    def run_cli(*args: str) -> CliResult:
+        return run_cli_here(capsys, monkeypatch, *args)
+
     assert run_cli("migrate", "--database-url", url).returncode == 0
     ok = [
         (
