@@ -23,6 +23,7 @@ from chat_server.ladder.types import Tick
 from chat_server.leads.create import create_lead, log_up
 from chat_server.leads.worker import DeliveryWorker
 from chat_server.limits.guard import Guard
+from chat_server.observability.task_dump import task_dump_on_signal
 from chat_server.runtime import LeadHooks, Runtime
 from chat_server.security_headers import SecurityHeaders
 from chat_server.settings import Settings
@@ -73,13 +74,18 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                 guard=Guard(settings, limiter),
             )
             app.state.runtime = rt
-            async with DeadlineRunner(
-                db,
-                clock,
-                settings.node_name,
-                ladder_deadline_handler(rt),
-                poll_s=settings.deadline_poll_s,
-            ), PresenceHeartbeat(rt), DeliveryWorker(rt):
+            async with (
+                DeadlineRunner(
+                    db,
+                    clock,
+                    settings.node_name,
+                    ladder_deadline_handler(rt),
+                    poll_s=settings.deadline_poll_s,
+                ),
+                PresenceHeartbeat(rt),
+                DeliveryWorker(rt),
+                task_dump_on_signal(),
+            ):
                 yield
 
     app = Starlette(
@@ -103,7 +109,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                 max_age=settings.session_max_age_s,
                 same_site="lax",
                 https_only=settings.secure_cookies,
-            )
+            ),
         ],
         lifespan=lifespan,
     )
