@@ -84,9 +84,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                 ),
                 PresenceHeartbeat(rt),
                 DeliveryWorker(rt),
-                task_dump_on_signal(),
             ):
-                yield
+                with task_dump_on_signal():
+                    yield
 
     app = Starlette(
         routes=[
