@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import secrets
 from datetime import datetime, timedelta
 
@@ -13,9 +14,14 @@ from chat_server.accounts.passwords import hash_password, verify_password
 from chat_server.runtime import Runtime
 from chat_server.store.models import Operator
 
+
 # Verifying against this when the e-mail is unknown keeps sign-in time the same either way,
 # so response timing does not tell an attacker which addresses have accounts.
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+@functools.cache
+def _dummy_hash() -> str:
+    # Made on the first sign-in, not at import: every process that imports this (each CLI
+    # command, each test server) paid for an argon2 hash it mostly never used.
+    return hash_password(secrets.token_urlsafe(16))
 
 
 # After this many wrong passwords in a row the account is locked for LOCKOUT (per account,
@@ -40,11 +46,11 @@ async def authenticate(rt: Runtime, email: str, password: str) -> OperatorView |
             select(Operator).where(func.lower(Operator.email) == email.strip().lower())
         )
         if row is None:
-            await asyncio.to_thread(verify_password, _DUMMY_HASH, password)
+            await asyncio.to_thread(verify_password, _dummy_hash(), password)
             return None
         if row.locked_until is not None and row.locked_until > now:
             # Same timing as any other refusal.
-            await asyncio.to_thread(verify_password, _DUMMY_HASH, password)
+            await asyncio.to_thread(verify_password, _dummy_hash(), password)
             raise AccountLocked(row.locked_until)
         # argon2 is deliberately slow (~50 ms): off the event loop, or every socket stalls.
         if not await asyncio.to_thread(verify_password, row.password_hash, password):
@@ -63,5 +69,3 @@ async def authenticate(rt: Runtime, email: str, password: str) -> OperatorView |
                 .values(failed_sign_ins=0, locked_until=None)
             )
         return operator_view(row)
-
-
