@@ -219,6 +219,7 @@ async def _carry_out_one(
                     phase.value,
                     names.get(agent) if agent else None,
                     conversation.last_seq,
+                    conversation.version,
                 ),
             )
         case CreateLead(service=service):

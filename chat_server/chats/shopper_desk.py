@@ -39,6 +39,7 @@ class ConversationView:
     state: str
     agent_name: str | None
     messages: list[StoredMessage]
+    version: int  # the row version the state was read at (see status_frame)
 
 
 async def recognise(
@@ -67,7 +68,7 @@ async def conversation_view(rt: Runtime, conversation_id: str, after_seq: int) -
                 select(Operator.name).where(Operator.id == current.owner_id)
             )
             agent_name = name or ""
-    return ConversationView(current.state, agent_name, stored)
+    return ConversationView(current.state, agent_name, stored, current.version)
 
 
 async def shopper_row(rt: Runtime, dealership_id: int, token: str) -> int:

@@ -118,16 +118,20 @@ def visitor_welcome_frame(
 
 
 def status_frame(
-    conversation_id: str, state: str, agent_name: str | None, last_seq: int
+    conversation_id: str, state: str, agent_name: str | None, last_seq: int, version: int
 ) -> dict[str, Any]:
     # ``last_seq`` lets a socket that missed the newest messages fetch them before it shows
-    # the new state (above all "closed", after which nothing more is said).
+    # the new state (above all "closed", after which nothing more is said). ``version`` is
+    # the conversation's row version after the step that announced it: statuses published
+    # by different nodes (or tasks) can arrive out of order, and a socket passes on only
+    # statuses newer than the last one it showed (transport/connection.py).
     return {
         "type": "status",
         "conversation": conversation_id,
         "state": state,
         "agent": {"name": agent_name} if agent_name else None,
         "last_seq": last_seq,
+        "version": version,
     }
 
 

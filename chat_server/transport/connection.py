@@ -90,6 +90,7 @@ class Connection:
         "on_control",
         "rt",
         "side",
+        "status_versions",
         "websocket",
     )
 
@@ -101,6 +102,9 @@ class Connection:
         self._started = False
         self.bucket = TokenBucket()
         self.cursors: dict[str, int] = {}
+        # Per conversation, the version of the newest status this socket has shown (its
+        # welcome's, or one passed on since): an older status arriving late is dropped.
+        self.status_versions: dict[str, int] = {}
         self._send_lock = asyncio.Lock()
         self._writer: asyncio.Task[None] | None = None
         self.on_control: Callable[[str, dict[str, Any]], Awaitable[bool]] | None = None
@@ -180,6 +184,16 @@ class Connection:
         if cursor is not None and isinstance(last_seq, int) and last_seq > cursor:
             await self.fill(conversation_id, up_to=last_seq)
 
+    def stale_status(self, conversation_id: str, version: Any) -> bool:
+        """Whether a status of this ``version`` is older than one already shown; records it
+        as the newest otherwise."""
+        if not isinstance(version, int):
+            return False
+        if version <= self.status_versions.get(conversation_id, -1):
+            return True
+        self.status_versions[conversation_id] = version
+        return False
+
     # --- delivery -------------------------------------------------------------------
 
     async def deliver(self, raw: str) -> None:
@@ -203,6 +217,10 @@ class Connection:
         if kind == "typing" and frame.get("from") == self.side:
             return
         if kind == "status":
+            if self.stale_status(frame["conversation"], frame.get("version")):
+                # Published before a status this socket already has (another node's step
+                # overtook it on the way): showing it would put the chat back in time.
+                return
             await self.fill_tail(frame["conversation"], frame.get("last_seq"))
         if self.on_control is not None and await self.on_control(kind, frame):
             return

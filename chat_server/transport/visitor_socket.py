@@ -180,6 +180,7 @@ class VisitorSession:
             view = await shopper_desk.conversation_view(self.rt, conversation_id, known)
             state, agent_name, stored = view.state, view.agent_name, view.messages
             self.conn.cursors[conversation_id] = view.messages[-1].seq if view.messages else known
+            self.conn.stale_status(conversation_id, view.version)  # older statuses are history
             self.conversation_open = state != "closed"
         d = self.dealership
         now = self.rt.clock.now()

@@ -63,7 +63,7 @@ SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
         messages=[MESSAGE],
         server_time=AT,
     ),
-    "status_frame": lambda: outgoing.status_frame("c-1", "connected", "Riley Chen", 3),
+    "status_frame": lambda: outgoing.status_frame("c-1", "connected", "Riley Chen", 3, 4),
     "conversation_started_frame": lambda: outgoing.conversation_started_frame("c-1"),
     "console_welcome_frame": lambda: outgoing.console_welcome_frame(
         operator_id=11,

@@ -1,0 +1,60 @@
+"""A status that arrives after a newer one is never shown.
+
+Found by the chaos test (issue 12): a shopper's widget stayed on "waiting for someone" while
+a salesperson was already answering. The start of a chat publishes ``status ringing_store``
+after its commit; a salesperson on another node accepted in between, and that node's
+``status connected`` reached the shopper first. Status frames now carry the conversation's
+row version, and a socket passes on only statuses newer than the newest it has shown (its
+welcome's included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from chat_server.delivery.channels import conversation_channel
+from chat_server.delivery.fanout import encode
+from chat_server.protocol.outgoing import status_frame
+from tests.support.clients import console, visitor
+from tests.support.inprocess import InProcessServer
+
+Serve = Callable[..., Awaitable[InProcessServer]]
+ALEX = "alex@demo-motors.test"
+
+
+async def test_a_late_older_status_does_not_put_the_chat_back(serve_inprocess: Serve) -> None:
+    server = await serve_inprocess({"store_window": 30, "pool_window": 30})
+    await server.admin(
+        "set-hours", "--dealership", "demo-motors", "--department", "sales", "--always-open"
+    )
+    alex, _ = await console(server.url, ALEX)
+    await alex.send({"type": "presence", "status": "available"})
+    await alex.expect("presence", status="available")
+    shopper, hello = await visitor(server.ws_url, server.url)
+    await shopper.send({"type": "message", "client_id": "s-0", "body": "Is the RAV4 here?"})
+    conversation = (await shopper.expect_keeping("ack", client_id="s-0"))["conversation"]
+    await alex.expect("ring", conversation=conversation)
+    await alex.send({"type": "accept", "conversation": conversation})
+    connected = await shopper.expect("status", state="connected")
+    assert isinstance(connected["version"], int)
+
+    # The start's status, late: older than the one the shopper has. Then a newer one.
+    channel = conversation_channel(conversation)
+    late = status_frame(conversation, "ringing_store", None, 1, connected["version"] - 1)
+    newer = status_frame(conversation, "connected", "Alex Rivera", 1, connected["version"] + 1)
+    await server.runtime.hub.publish(channel, encode(late))
+    await server.runtime.hub.publish(channel, encode(newer))
+    passed_on = await shopper.expect("status")
+    assert (passed_on["state"], passed_on["version"]) == ("connected", connected["version"] + 1)
+
+    # A reconnecting widget is welcomed with the current version; older ones stay history.
+    again, welcome = await visitor(
+        server.ws_url, server.url, token=hello["visitor"], conversation=conversation, last_seq=1
+    )
+    assert welcome["state"] == "connected"
+    await server.runtime.hub.publish(channel, encode(late))
+    final = status_frame(conversation, "closed", None, 1, connected["version"] + 5)
+    await server.runtime.hub.publish(channel, encode(final))
+    assert (await again.expect("status"))["state"] == "closed"
+    for client in (alex, shopper, again):
+        await client.close()
