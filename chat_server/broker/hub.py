@@ -294,6 +294,14 @@ class Hub:
                     seen.add(id(inbox))
                     yield inbox
 
+    def resync(self, names: str = "") -> None:
+        """Tell local sockets that frames may have been lost: the members of the channels
+        named (one a line), or every socket when ``names`` is empty. Each catches up from
+        the database or reconnects (``Connection.on_resync``)."""
+        targets = self._resync_targets(names) if names else self._inboxes()
+        for inbox in list(targets):
+            inbox.put_nowait(RESYNC_CHANNEL, names)
+
     def _resync_targets(self, names: str) -> dict[Inbox, None]:
         """The local members of the channels named (one a line) by a scoped resync.
 
@@ -312,9 +320,7 @@ class Hub:
         try:
             async for channel, message in self._broker.messages():
                 if channel == RESYNC_CHANNEL:
-                    targets = self._resync_targets(message) if message else self._inboxes()
-                    for inbox in list(targets):
-                        inbox.put_nowait(channel, message)
+                    self.resync(message)
                     continue
                 if channel in self._shared_subscribed:
                     channel, _, message = message.partition("\n")

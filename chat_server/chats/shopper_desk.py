@@ -40,6 +40,7 @@ class ConversationView:
     agent_name: str | None
     messages: list[StoredMessage]
     version: int  # the row version the state was read at (see status_frame)
+    last_seq: int  # the conversation's last message when it was read
 
 
 async def recognise(
@@ -68,7 +69,7 @@ async def conversation_view(rt: Runtime, conversation_id: str, after_seq: int) -
                 select(Operator.name).where(Operator.id == current.owner_id)
             )
             agent_name = name or ""
-    return ConversationView(current.state, agent_name, stored, current.version)
+    return ConversationView(current.state, agent_name, stored, current.version, current.last_seq)
 
 
 async def shopper_row(rt: Runtime, dealership_id: int, token: str) -> int:

@@ -88,6 +88,7 @@ class Connection:
         "cursors",
         "inbox",
         "on_control",
+        "on_resync",
         "rt",
         "side",
         "status_versions",
@@ -108,6 +109,10 @@ class Connection:
         self._send_lock = asyncio.Lock()
         self._writer: asyncio.Task[None] | None = None
         self.on_control: Callable[[str, dict[str, Any]], Awaitable[bool]] | None = None
+        # Called when frames may have been lost (a broker outage, a node killed between a
+        # commit and its publish): True when it caught up from the database itself, False
+        # (or no hook) to close the socket so the client reconnects and is welcomed afresh.
+        self.on_resync: Callable[[], Awaitable[bool]] | None = None
 
     async def send(self, frame: dict[str, Any]) -> None:
         await self.send_text(encode(frame))
@@ -239,7 +244,10 @@ class Connection:
                 channel, raw = item
                 if channel == RESYNC_CHANNEL:
                     # Frames (messages, rings, status) may have been lost in a broker outage;
-                    # a reconnect's welcome replays messages and the current state.
+                    # the socket catches up in place, or a reconnect's welcome replays
+                    # messages and the current state.
+                    if self.on_resync is not None and await self.on_resync():
+                        continue
                     self._started = False
                     await self.close(CLOSE_RESYNC, "broker reconnected: please resync")
                     return

@@ -43,6 +43,8 @@ from chat_server.protocol.outgoing import (
     contact_saved_frame,
     conversation_started_frame,
     error_frame,
+    message_frame,
+    status_frame,
     typing_frame,
     visitor_welcome_frame,
 )
@@ -98,6 +100,7 @@ class VisitorSession:
         self.refusals = 0  # rate-limit refusals in a row
         self.conn = Connection(rt, websocket, side="visitor")
         self.conn.on_control = self._control
+        self.conn.on_resync = self._resync
         self.visitor_id: int | None = None  # None until the shopper has a row
         self.token = ""  # the shopper's bearer token, set by the hello
         self.conversation_id: str | None = None
@@ -456,6 +459,28 @@ class VisitorSession:
             self.conversation_open = False
             shopper_stopped_following(self.rt, frame["conversation"])
         return False
+
+    async def _resync(self) -> bool:
+        """Catch up in place after frames may have been lost: the open chat's missed messages
+        and its current status, read from the database like a welcome's.
+
+        A reconnect per shopper costs a hello, a welcome and two ladder steps (departed,
+        arrived); after a node restart every shopper of every node had to, and the storm
+        starved the nodes (the chaos test). Without an open chat (a lost ``conversation
+        started`` from another tab cannot be told from nothing) the socket reconnects.
+        """
+        conversation_id = self.conversation_id
+        if conversation_id is None or not self.conversation_open:
+            return False
+        view = await shopper_desk.conversation_view(
+            self.rt, conversation_id, self.conn.cursors.get(conversation_id, 0)
+        )
+        for message in view.messages:
+            await self.conn.deliver(encode(message_frame(message)))
+        last_seq = view.messages[-1].seq if view.messages else view.last_seq
+        status = status_frame(conversation_id, view.state, view.agent_name, last_seq, view.version)
+        await self.conn.deliver(encode(status))  # dropped unless newer than the one shown
+        return self.conversation_open
 
     async def _disconnected(self) -> None:
         await self.conn.shutdown()
