@@ -25,12 +25,12 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from chat_server.demo_world import DEMO_SITE_KEY
+from tests.support.pacing import Pacer
 
 ERROR_CODES = {
     "bad_frame", "unknown_type", "bad_field", "too_long", "no_conversation", "not_allowed",
     "taken", "closed", "unavailable", "rate_limited",
 }  # fmt: skip
-RATE, BURST = 15.0, 30.0  # below the server's 20/s, burst 40
 
 
 # A regex search runs in C: replies carry transcripts of 10,000-code-point clusters, and a
@@ -63,8 +63,7 @@ class FuzzSocket:
     def __init__(self, kind: str, url: str, origin: str, cookie: str | None, stats: Stats) -> None:
         self.kind, self.url, self.origin, self.cookie, self.stats = kind, url, origin, cookie, stats
         self.socket: ClientConnection | None = None
-        self.tokens = BURST
-        self.stamp = time.monotonic()
+        self.pacer = Pacer()
 
     async def open(self) -> None:
         headers = {"Cookie": self.cookie} if self.cookie else None
@@ -81,16 +80,6 @@ class FuzzSocket:
             )  # fmt: skip
         while (await self._next(10))["type"] != "welcome":
             pass
-
-    async def _pace(self) -> None:
-        while True:
-            now = time.monotonic()
-            self.tokens = min(BURST, self.tokens + (now - self.stamp) * RATE)
-            self.stamp = now
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return
-            await asyncio.sleep((1 - self.tokens) / RATE)
 
     async def _next(self, timeout: float) -> dict[str, Any]:
         assert self.socket is not None
@@ -115,11 +104,11 @@ class FuzzSocket:
         """Send ``frames`` then the probe; read until the probe's error comes back."""
         try:
             for text in frames:
-                await self._pace()
+                await self.pacer.wait()
                 assert self.socket is not None
                 await self.socket.send(text)
                 self.stats.frames += 1
-            await self._pace()
+            await self.pacer.wait()
             await self.socket.send(json.dumps({"type": probe}))  # type: ignore[union-attr]
             self.stats.probes += 1
             deadline = time.monotonic() + 15

@@ -1,9 +1,12 @@
 """Chaos clients: shoppers and operators that reconnect through nginx and keep a ledger.
 
 They behave like the widget and the console: on any lost socket they reconnect (a shopper
-sends its last seen ``seq``), and they resend every unacknowledged message with the same
-``client_id`` until it is acked. Every frame they receive is recorded, so the test can check
-afterwards that each acked message reached both sides exactly once and in order.
+sends its last seen ``seq``), backing off as those do (0.5 s doubling to 10 s, with jitter), and
+they resend every unacknowledged message with the same ``client_id`` until it is acked, 1.5 s
+after an ``unavailable`` refusal as the widget does. Retrying faster than the real clients
+would make a reconnect storm the real ones never cause. Every frame they receive is
+recorded, so the test can check afterwards that each acked message reached both sides
+exactly once and in order.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import random
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,8 +24,22 @@ from websockets.exceptions import WebSocketException
 
 from chat_server.demo_world import DEMO_SITE_KEY
 from tests.support.clients import sign_in_cookie
+from tests.support.pacing import Pacer
 
 LOST = (OSError, TimeoutError, WebSocketException)
+
+
+# Liveness bounds: how long a shopper keeps trying to be welcomed, and to get one message
+# acked, before the run fails. The widget never gives up; a busy machine (a CPU hog on each
+# core, a node restarting into a reconnect storm) can take tens of seconds.
+CONNECT_BOUND_S, ACK_BOUND_S = 90, 120
+UNAVAILABLE_RETRY_S = 1.5  # widget/chat-ui.js: resend the queue 1.5 s after "unavailable"
+
+
+def backoff(attempt: int) -> float:
+    """The widget's and the console's reconnect delay after ``attempt`` failed tries."""
+    base = min(10.0, 0.5 * 2**attempt)
+    return base / 2 + random.random() * base / 2
 
 
 class Lost(Exception):
@@ -70,6 +88,8 @@ class Shopper:
         self.socket: ClientConnection | None = None
         self.finished = False
         self.sent_bye = False
+        self.bye_acked_at = ""
+        self.welcomes: list[str] = []  # when each (re)connect was welcomed, for a failed run
 
     @property
     def state(self) -> str | None:
@@ -80,7 +100,8 @@ class Shopper:
 
     async def _connect(self) -> None:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + 45
+        deadline = loop.time() + CONNECT_BOUND_S
+        attempt = 0
         while True:
             try:
                 socket = await connect(self.url, origin=self.origin, open_timeout=5)  # type: ignore[arg-type]
@@ -103,12 +124,14 @@ class Shopper:
                         raise Lost("no welcome")
                     self._on_frame(frame)
                     if frame["type"] == "welcome":
+                        self.welcomes.append(time.strftime("%X"))
                         self.socket = socket
                         return
             except (Lost, *LOST):
                 if loop.time() > deadline:
                     raise
-                await asyncio.sleep(0.2 + random.random() * 0.5)
+                await asyncio.sleep(backoff(attempt))
+                attempt += 1
 
     async def _reconnect(self) -> None:
         self.ledger.reconnects += 1
@@ -156,7 +179,7 @@ class Shopper:
     async def say(self, client_id: str, body: str) -> bool:
         """Send until acked (True) or refused because the chat closed (False)."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + 60
+        deadline = loop.time() + ACK_BOUND_S
         while loop.time() < deadline:
             self.last_error = None
             try:
@@ -173,7 +196,7 @@ class Shopper:
                     if self.last_error == "closed":
                         return False
                     if self.last_error == "unavailable":
-                        await asyncio.sleep(0.5)
+                        await asyncio.sleep(UNAVAILABLE_RETRY_S)
                         break
             except Lost:
                 await self._reconnect()
@@ -208,6 +231,7 @@ class Shopper:
                     break
             else:
                 self.sent_bye = await self.say(f"v{self.index}-bye", "bye")
+                self.bye_acked_at = time.strftime("%X")
         elif self.state == "lead_capture" and self.index % 2 == 0:
             await self._send_contact()
         self.finished = await self.wait_state({"closed"}, 45)
@@ -254,6 +278,12 @@ class Operator:
         self.bye_replies: dict[str, str] = {}
         self.closing: set[str] = set()
         self.shift_closed: set[str] = set()
+        # Per conversation, what the server answered that the script does not act on: what a
+        # failed run needs to tell a lost frame from a refused one.
+        self.errors: dict[str, list[str]] = {}
+        self.accepting: set[str] = set()  # accepts sent, not yet answered
+        self.drops: list[str] = []  # when and why the socket was lost, for a failed run
+        self.pacer = Pacer()
         self.socket: ClientConnection | None = None
         self.stopping = asyncio.Event()
         self.ending = False
@@ -271,6 +301,7 @@ class Operator:
     async def run(self, cookie: str) -> None:
         ws_url = self.base_url.replace("http://", "ws://") + "/ws/console"
         first = True
+        attempt = 0
         while not self.stopping.is_set():
             try:
                 self.socket = await connect(
@@ -282,17 +313,25 @@ class Operator:
                 if not first:
                     self.ledger.reconnects += 1
                 first = False
+                self.pacer = Pacer()  # the server's frame budget is per socket
                 await self._send({"type": "presence", "status": "available"})
+                attempt = 0
                 while not self.stopping.is_set():
                     frame = await _recv(self.socket, 0.5)
                     if frame is not None:
                         await self._on_frame(frame)
-            except (Lost, *LOST):
-                await asyncio.sleep(0.2 + random.random() * 0.5)
+            except (Lost, *LOST) as error:
+                self.drops.append(f"{time.strftime('%X')} {str(error)[:80]}")
+                await asyncio.sleep(backoff(attempt))
+                attempt += 1
         if self.socket is not None:
             await self.socket.close()
 
     async def _send(self, frame: dict[str, Any]) -> None:
+        # Paced like a person at a console: a welcome answered with a burst of accepts and
+        # resends went past the server's per-socket limit, which closed the socket (1008)
+        # before the close at the end of the burst was read, on every reconnect.
+        await self.pacer.wait()
         assert self.socket is not None
         try:
             await self.socket.send(json.dumps(frame))
@@ -310,6 +349,7 @@ class Operator:
         if kind == "welcome":
             self.id = frame["operator"]["id"]
             self.owned.clear()
+            self.accepting.clear()
             for conversation in frame["conversations"]:
                 for message in self._session(conversation["id"], conversation["messages"]):
                     await self._maybe_reply(conversation["id"], message)
@@ -323,10 +363,16 @@ class Operator:
             if self.ending:
                 await self._end_all()
         elif kind == "ring":
-            if not self.ending and len(self.owned) < self.capacity:
-                await self._send({"type": "accept", "conversation": frame["conversation"]})
+            conv = frame["conversation"]
+            # Capacity counts the accepts still unanswered, as a person would not take a
+            # sixth chat while five accepts are on their way.
+            busy = len(self.owned) + len(self.accepting)
+            if not self.ending and busy < self.capacity and conv not in self.accepting:
+                self.accepting.add(conv)
+                await self._send({"type": "accept", "conversation": conv})
         elif kind == "conversation":
             conv = frame["id"]
+            self.accepting.discard(conv)
             mine = (frame.get("owner") or {}).get("id") == self.id
             if mine and frame["state"] == "connected" and "messages" in frame:
                 for message in self._session(conv, frame["messages"]):
@@ -348,14 +394,18 @@ class Operator:
                     self.closing.add(conv)
                     await self._send({"type": "close", "conversation": conv})
         elif kind == "error":
+            self.accepting.discard(frame.get("conversation") or "")
             if frame["code"] == "unavailable":
                 self.ledger.unavailable += 1
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(UNAVAILABLE_RETRY_S)
                 for pending in list(self.pending.values()):
                     self.ledger.resends += 1
                     await self._send(pending)
             elif frame["code"] not in ("taken", "closed", "not_allowed", "no_conversation"):
                 self.ledger.odd_errors.append(frame)
+            self.errors.setdefault(frame.get("conversation") or "", []).append(
+                f"{time.strftime('%X')} {frame['code']}: {frame.get('message', '')}"
+            )
 
     async def _maybe_reply(self, conv: str, message: dict[str, Any]) -> None:
         if message["author"]["kind"] != "visitor" or self.ending:

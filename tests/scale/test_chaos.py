@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import signal
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -135,12 +136,35 @@ async def _drive(
     # 2. Shopper side: across every reconnect, each conversation's messages arrived exactly
     #    once and in order (1, 2, 3, ... with no repeat and no gap), and every acked one is there.
     state_of = {conv: (state, outcome) for conv, state, outcome in rows}
+
+    def operator_side(conv: str) -> str:
+        # Which console owned the chat and whether it closed it on the bye or at shift end.
+        for op in operators:
+            if conv in op.sessions:
+                return (
+                    f"{op.email}: closing={conv in op.closing} shift={conv in op.shift_closed} "
+                    f"seen_closed={conv in op.closed_seen} seqs={op.sessions[conv]} "
+                    f"errors={op.errors.get(conv)} unattributed={op.errors.get('')} "
+                    f"drops={op.drops}"
+                )
+        return "no console had it"
+
     unfinished = [
-        (s.index, s.state, s.sent_bye, state_of.get(s.conversation or ""))
+        (s.index, s.conversation, s.welcomes, s.state, s.bye_acked_at,
+         state_of.get(s.conversation or ""),
+         s.seqs.get(s.conversation or ""), operator_side(s.conversation or ""))
         for s in shoppers
         if not s.finished
-    ]
-    assert not unfinished, f"{len(unfinished)} shoppers never saw their chat close: {unfinished}"
+    ]  # fmt: skip
+    if unfinished:
+        # Where each node's tasks wait (chat_server/observability/task_dump.py), in its log.
+        for node in world.nodes:
+            if node.process is not None:
+                node.process.send_signal(signal.SIGUSR1)
+        await asyncio.sleep(2)
+    assert not unfinished, (
+        f"{len(unfinished)} shoppers never saw their chat close: {unfinished}; chaos: {world.log}"
+    )
     for shopper in shoppers:
         for conv, seqs in shopper.seqs.items():
             assert seqs == list(range(1, len(seqs) + 1)), f"shopper {shopper.index}: {seqs}"
