@@ -63,9 +63,7 @@ class FrameClient:
         try:
             while True:
                 frame = await self.expect_any(timeout)
-                if frame.get("type") == kind and all(
-                    frame.get(k) == v for k, v in fields.items()
-                ):
+                if frame.get("type") == kind and all(frame.get(k) == v for k, v in fields.items()):
                     return frame
                 skipped.append(frame)
         finally:

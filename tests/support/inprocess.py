@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import io
 import os
 import secrets
 import shutil
@@ -34,7 +33,6 @@ from starlette.applications import Starlette
 from chat_server import admin as admin_commands
 from chat_server.app import create_app, ladder_deadline_handler
 from chat_server.chats.presence import set_online
-from chat_server.cli import main as cli_main
 from chat_server.clock import FakeClock
 from chat_server.deadlines import DeadlineRunner
 from chat_server.demo_world import DEMO_SLUG, seed_demo
@@ -45,6 +43,7 @@ from chat_server.store.database import open_database
 from chat_server.store.migrate import migrate
 from chat_server.store.models import Deadline
 from chat_server.transport.ws_protocol import AbortableWebSocketProtocol
+from tests.support.admin_cli import run_admin
 
 # The presence heartbeat renews open consoles every 10 s of real time; a jump of the clock
 # renews them at each step instead, so an operator with a console open stays on shift.
@@ -196,15 +195,7 @@ class InProcessServer:
     async def admin(self, *args: str) -> str:
         """Run ``dealer-chat admin ...`` against this server's database (in a thread)."""
         async with _ADMIN_OUTPUT:
-            return await asyncio.to_thread(self._admin, list(args))
-
-    def _admin(self, args: list[str]) -> str:
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = cli_main(["admin", "--database-url", self.database_url, *args])
-        if code != 0:
-            raise RuntimeError(f"admin {args} failed: {err.getvalue()}")
-        return out.getvalue()
+            return await asyncio.to_thread(run_admin, self.database_url, list(args))
 
     async def advance(self, seconds: float) -> None:
         """Let ``seconds`` pass: every deadline due on the way fires at its own time, in order.
@@ -246,7 +237,6 @@ async def start_inprocess(data_dir: Path, **kwargs: Any) -> InProcessServer:
     server = InProcessServer(data_dir, **kwargs)
     await server.start()
     return server
-
 
 
 # --- the seeded world, made once per backend and copied for each server -----------------
@@ -291,9 +281,7 @@ async def materialise_seeded(database_url: str) -> bool:
     return False
 
 
-async def _template(
-    key: str, database_url: str, make: Callable[[str], Awaitable[str]]
-) -> str:
+async def _template(key: str, database_url: str, make: Callable[[str], Awaitable[str]]) -> str:
     async with _TEMPLATE_LOCK:
         if key not in _TEMPLATES:
             _TEMPLATES[key] = await make(database_url)
@@ -322,9 +310,7 @@ async def _make_pg_template(database_url: str) -> str:
     url = make_url(database_url)
     async with _pg_maintenance(database_url) as connection:
         await connection.execute(text(f'DROP DATABASE IF EXISTS "{PG_TEMPLATE}"'))
-        await connection.execute(
-            text(f'CREATE DATABASE "{PG_TEMPLATE}" OWNER "{url.username}"')
-        )
+        await connection.execute(text(f'CREATE DATABASE "{PG_TEMPLATE}" OWNER "{url.username}"'))
     await _seed_world(url.set(database=PG_TEMPLATE).render_as_string(hide_password=False))
     return PG_TEMPLATE
 

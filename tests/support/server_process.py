@@ -9,6 +9,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.support.admin_cli import run_admin
 from tests.support.ports import free_port
 
 CLI = [sys.executable, "-m", "chat_server.cli"]
@@ -105,13 +106,5 @@ class ServerProcess:
         self.start()
 
     def admin(self, *args: str) -> str:
-        """Run ``dealer-chat admin ...`` against this server's database."""
-        result = subprocess.run(
-            [*CLI, "admin", "--database-url", self.database_url, *args],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"admin {args} failed: {result.stderr}")
-        return result.stdout
+        """Run ``dealer-chat admin ...`` against this server's database (in this process)."""
+        return run_admin(self.database_url, list(args))
