@@ -191,10 +191,14 @@ class Connection:
 
     def stale_status(self, conversation_id: str, version: Any) -> bool:
         """Whether a status of this ``version`` is older than one already shown; records it
-        as the newest otherwise."""
+        as the newest otherwise.
+
+        Equal is not older: one step may announce twice (a late tick passes through the
+        pool and closes, ``ringing_pool`` then ``closed``, both at the step's version).
+        """
         if not isinstance(version, int):
             return False
-        if version <= self.status_versions.get(conversation_id, -1):
+        if version < self.status_versions.get(conversation_id, -1):
             return True
         self.status_versions[conversation_id] = version
         return False

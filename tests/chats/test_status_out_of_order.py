@@ -11,9 +11,12 @@ welcome's included).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
+from chat_server.chats.ladder_shell import advance
 from chat_server.delivery.channels import conversation_channel
 from chat_server.delivery.fanout import encode
+from chat_server.ladder.types import Tick
 from chat_server.protocol.outgoing import status_frame
 from tests.support.clients import console, visitor
 from tests.support.inprocess import InProcessServer
@@ -57,4 +60,34 @@ async def test_a_late_older_status_does_not_put_the_chat_back(serve_inprocess: S
     await server.runtime.hub.publish(channel, encode(final))
     assert (await again.expect("status"))["state"] == "closed"
     for client in (alex, shopper, again):
+        await client.close()
+
+
+async def test_every_status_of_one_late_step_is_shown_in_order(serve_inprocess: Serve) -> None:
+    """A deadline that fires late (its node was killed) walks the chat through the pool and
+    closes it in one step: two statuses at the same version, and the last one counts."""
+    server = await serve_inprocess({"store_window": 5, "pool_window": 5, "capture_window": 5})
+    await server.admin(
+        "set-hours", "--dealership", "demo-motors", "--department", "sales", "--always-open"
+    )
+    alex, _ = await console(server.url, ALEX)
+    await alex.send({"type": "presence", "status": "available"})
+    await alex.expect("presence", status="available")
+    shopper, _ = await visitor(server.ws_url, server.url)
+    await shopper.send({"type": "message", "client_id": "s-0", "body": "Anyone there?"})
+    conversation = (await shopper.expect_keeping("ack", client_id="s-0"))["conversation"]
+    await alex.expect("ring", conversation=conversation)
+
+    late = server.clock.now() + timedelta(minutes=10)
+    await advance(
+        server.runtime,
+        conversation,
+        lambda _now, roster: Tick(late, roster),  # type: ignore[arg-type]
+        with_roster=True,
+    )
+    states = []
+    while not states or states[-1] != "closed":
+        states.append((await shopper.expect("status"))["state"])
+    assert len(states) >= 2 and states[-1] == "closed", states
+    for client in (alex, shopper):
         await client.close()
