@@ -17,6 +17,7 @@ import pytest
 
 from chat_server.store.database import Database, open_database
 from chat_server.store.migrate import migrate
+from tests.support.heavy import deselect_outside
 from tests.support.inprocess import InProcessServer
 from tests.support.postgres_server import PostgresServer, postgres_server
 from tests.support.redis_server import RedisServer, redis_server
@@ -29,6 +30,28 @@ if BACKEND not in ("embedded", "pg-redis"):
 
 def pytest_report_header() -> str:
     return f"dealer-chat backend: {BACKEND}"
+
+
+TESTS = Path(__file__).parent
+# Their subject does not depend on the storage or the broker, so they run in the embedded
+# pass only (tests/support/heavy.py): path -> why.
+ONCE_EMBEDDED = {
+    "ladder": "the ladder is a pure state machine",
+    "protocol": "frames are built and parsed by pure functions",
+    "test_layers.py": "the import rule reads the source",
+    "test_settings_and_cli.py": "settings and the CLI's arguments (its own SQLite file)",
+    "test_settings_table.py": "the settings table and its generated docs",
+    "test_contact_details.py": "contact validation is pure",
+    "test_package_files.py": "package files are found the same way whatever the backend",
+    "e2e/test_widget_accessible_spanish.py": "accessibility and language, in the browser",
+    "e2e/test_console_csp.py": "the console's content policy, in the browser",
+    "e2e/test_widget_hostile_page.py": "the widget's isolation from a hostile page",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for path, why in ONCE_EMBEDDED.items():
+        deselect_outside(config, items, TESTS / path, f"{path} ({why})", "embedded")
 
 
 FIGURES = pytest.StashKey[list[str]]()

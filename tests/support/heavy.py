@@ -1,8 +1,11 @@
-"""Run the heavy multi-node suites (chaos, fuzz) once: in the PostgreSQL + Redis pass.
+"""Tests that run in one pass of ``scripts/test`` only, deselected visibly in the other.
 
-They always start their own PostgreSQL and Redis, so running them again in the embedded pass
-of ``scripts/test`` would only double the time. They are deselected there, visibly, with the
-reason printed, rather than skipped: the ``pg-redis`` pass runs them.
+The heavy multi-node suites (chaos, fuzz) always start their own PostgreSQL and Redis, so they
+run in the PostgreSQL + Redis pass only. Tests whose subject does not depend on the storage or
+the broker (the pure ladder and protocol, the layer rule, settings, the browser-only checks of
+the widget's isolation, accessibility and the console's content policy: ``ONCE_EMBEDDED`` in
+tests/conftest.py) run in the embedded pass only: a second run would test the same code
+paths again. They are deselected with the reason printed, rather than skipped.
 """
 
 from __future__ import annotations
@@ -23,10 +26,15 @@ def deselect_outside_pg_redis(
 def deselect_outside(
     config: pytest.Config, items: list[pytest.Item], directory: Path, what: str, backend: str
 ) -> None:
-    """Deselect the tests under ``directory`` unless the suite runs on ``backend``."""
+    """Deselect the tests under ``directory`` (a folder or a file) unless the suite runs on
+    ``backend``."""
     if os.environ.get("DEALER_CHAT_TEST_BACKEND", "embedded") == backend:
         return
-    mine = [item for item in items if directory in Path(str(item.path)).parents]
+    mine = [
+        item
+        for item in items
+        if directory == Path(str(item.path)) or directory in Path(str(item.path)).parents
+    ]
     if not mine:
         return
     items[:] = [item for item in items if item not in mine]
