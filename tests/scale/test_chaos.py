@@ -87,11 +87,13 @@ async def _drive(
     await asyncio.sleep(2)  # consoles up and available before the first shopper
 
     started = time.monotonic()
+    calm = asyncio.Event()  # the faults have stopped
     shoppers = [Shopper(i, world.nginx.ws_url, world.nginx.url, ledger) for i in range(SHOPPERS)]
     shopper_tasks = [
-        asyncio.create_task(s.run(ARRIVALS_S * i / SHOPPERS)) for i, s in enumerate(shoppers)
+        asyncio.create_task(s.run(ARRIVALS_S * i / SHOPPERS, calm)) for i, s in enumerate(shoppers)
     ]
     chaos = asyncio.create_task(_chaos(world, redis, rng))
+    chaos.add_done_callback(lambda _: calm.set())
     results = await asyncio.gather(*shopper_tasks, return_exceptions=True)
     await chaos
     load_s = time.monotonic() - started
@@ -206,6 +208,8 @@ async def _drive(
         f"  kills: {world.kills} (kill -9), redis restarts: 1, reconnects: {ledger.reconnects}, "
         f"resends: {ledger.resends}, unavailable refusals: {ledger.unavailable}\n"
         f"  outcomes: {dict(outcomes)}; closed at end of shift: {shift_closed}; "
+        f"shoppers who saw their close only after the faults stopped: "
+        f"{sum(s.closed_after_calm for s in shoppers)}; "
         f"owner views checked: {checked_owner_views}\n  " + "\n  ".join(world.log)
     )
     assert world.kills >= 2
