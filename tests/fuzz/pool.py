@@ -146,6 +146,12 @@ class FuzzPool:
         for sock in [*self.visitors, *self.consoles]:
             await sock.open()
 
+    async def close(self) -> None:
+        """Close every socket (their keepalive tasks end with them)."""
+        for sock in [*self.visitors, *self.consoles]:
+            if sock.socket is not None:
+                await sock.socket.close()
+
     async def round(self, visitor_frames: list[str], console_frames: list[str]) -> None:
         """Spread one batch over the sockets, one share per socket, all in parallel."""
         plays = []

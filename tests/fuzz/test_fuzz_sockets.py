@@ -108,6 +108,7 @@ def test_fuzz_both_socket_protocols(
             figures(f"finding: {finding}")
         assert stats.frames >= MIN_FRAMES
         assert not stats.findings, stats.findings[:10]
+        run(pool.close()).result(timeout=60)
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=30)
