@@ -77,6 +77,7 @@ class VisitorSession:
     __slots__ = (
         "_seen",
         "address",
+        "client_has",
         "conn",
         "conversation_id",
         "conversation_open",
@@ -106,6 +107,9 @@ class VisitorSession:
         self.conversation_id: str | None = None
         self.conversation_open = False
         self._seen = "[{},null]"  # [page, vehicle] as JSON: see ``_remember``
+        # (conversation, last seq) the hello said the client already shows: a conversation
+        # the welcome could not find yet (its start not yet committed) may be attached later.
+        self.client_has: tuple[str | None, int] = (None, 0)
 
     async def run(self) -> None:
         try:
@@ -160,6 +164,7 @@ class VisitorSession:
         return True
 
     async def _welcome(self, hello: Hello) -> None:
+        self.client_has = (hello.conversation, hello.last_seq)
         conversation_id = None
         if hello.visitor:
             # A returning shopper: one read; a write only to refresh an old last_seen_at.
@@ -422,7 +427,11 @@ class VisitorSession:
     async def _attach(self, conversation_id: str) -> None:
         self.conversation_id = conversation_id
         self.conversation_open = True
-        self.conn.cursors[conversation_id] = 0  # before joining: frames may come at once
+        # Before joining: frames may come at once. A resend of the first message can attach
+        # a conversation the client already shows (its socket dropped before the ack, and the
+        # welcome ran before the start was committed): it must not get those messages again.
+        named, last_seq = self.client_has
+        self.conn.cursors[conversation_id] = last_seq if named == conversation_id else 0
         try:
             await self.rt.hub.join(conversation_channel(conversation_id), self.conn.inbox)
         except BaseException:
