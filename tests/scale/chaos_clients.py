@@ -384,6 +384,9 @@ class Operator:
             if not self.ending and busy < self.capacity and conv not in self.accepting:
                 self.accepting.add(conv)
                 await self._send({"type": "accept", "conversation": conv})
+        elif kind == "ring_cancelled":
+            # Whoever won, the ring is over: a won accept is followed by a conversation frame.
+            self.accepting.discard(frame["conversation"])
         elif kind == "conversation":
             conv = frame["id"]
             self.accepting.discard(conv)
