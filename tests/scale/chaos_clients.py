@@ -55,6 +55,9 @@ class Ledger:
     unavailable: int = 0
     resends: int = 0
     odd_errors: list[dict[str, Any]] = field(default_factory=list)
+    rings: int = 0  # ring frames the consoles got
+    accepts: int = 0  # accepts they sent
+    at_capacity: int = 0  # rings left alone because the console was full
 
 
 async def _recv(socket: ClientConnection, timeout: float) -> dict[str, Any] | None:
@@ -91,6 +94,7 @@ class Shopper:
         self.bye_acked_at = ""
         self.closed_after_calm = False  # saw the close only after the faults stopped
         self.welcomes: list[str] = []  # when each (re)connect was welcomed, for a failed run
+        self.trace: list[str] = []  # how each message seq arrived, for a failed run
 
     @property
     def state(self) -> str | None:
@@ -148,17 +152,24 @@ class Shopper:
             if frame["conversation"]:
                 self.conversation = frame["conversation"]
                 self.states[frame["conversation"]] = frame["state"]
+            self.trace.append(
+                f"{time.strftime('%X')} welcome {frame['conversation']} "
+                f"{[m['seq'] for m in frame['messages']]}"
+            )
             for message in frame["messages"]:
-                self._on_frame({**message, "type": "message"})
+                self._on_frame({**message, "type": "message", "in_welcome": True})
         elif kind == "message":
             conv = frame["conversation"]
             # Like the widget: the first frame of a new chat tells us its id (the ack may be lost).
             self.conversation = self.conversation or conv
             self.seqs.setdefault(conv, []).append(frame["seq"])
+            if not frame.get("in_welcome"):
+                self.trace.append(f"{time.strftime('%X')} message {conv} {frame['seq']}")
             self.bodies[(conv, frame["seq"])] = frame["body"]
         elif kind == "status":
             self.states[frame["conversation"]] = frame["state"]
         elif kind == "ack":
+            self.trace.append(f"{time.strftime('%X')} ack {frame['conversation']} {frame['seq']}")
             self.acks[frame["client_id"]] = frame["seq"]
             self.conversation = frame["conversation"]
         elif kind == "error":
@@ -381,9 +392,13 @@ class Operator:
             # Capacity counts the accepts still unanswered, as a person would not take a
             # sixth chat while five accepts are on their way.
             busy = len(self.owned) + len(self.accepting)
+            self.ledger.rings += 1
             if not self.ending and busy < self.capacity and conv not in self.accepting:
                 self.accepting.add(conv)
+                self.ledger.accepts += 1
                 await self._send({"type": "accept", "conversation": conv})
+            elif busy >= self.capacity:
+                self.ledger.at_capacity += 1
         elif kind == "ring_cancelled":
             # Whoever won, the ring is over: a won accept is followed by a conversation frame.
             self.accepting.discard(frame["conversation"])

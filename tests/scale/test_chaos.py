@@ -169,7 +169,9 @@ async def _drive(
     )
     for shopper in shoppers:
         for conv, seqs in shopper.seqs.items():
-            assert seqs == list(range(1, len(seqs) + 1)), f"shopper {shopper.index}: {seqs}"
+            assert seqs == list(range(1, len(seqs) + 1)), (
+                f"shopper {shopper.index}: {seqs}; {shopper.trace}; chaos: {world.log}"
+            )
             missed = acked_by_conv.get(conv, set()) - set(seqs)
             assert not missed, f"shopper {shopper.index} never saw {sorted(missed)} of {conv}"
             for seq in seqs:
@@ -207,6 +209,8 @@ async def _drive(
         f"conversations: {len(rows)}\n"
         f"  kills: {world.kills} (kill -9), redis restarts: 1, reconnects: {ledger.reconnects}, "
         f"resends: {ledger.resends}, unavailable refusals: {ledger.unavailable}\n"
+        f"  rings seen by consoles: {ledger.rings}, accepts sent: {ledger.accepts}, "
+        f"rings left at capacity: {ledger.at_capacity}\n"
         f"  outcomes: {dict(outcomes)}; closed at end of shift: {shift_closed}; "
         f"shoppers who saw their close only after the faults stopped: "
         f"{sum(s.closed_after_calm for s in shoppers)}; "
