@@ -160,8 +160,13 @@ class Shopper:
                 self._on_frame({**message, "type": "message", "in_welcome": True})
         elif kind == "message":
             conv = frame["conversation"]
-            # Like the widget: the first frame of a new chat tells us its id (the ack may be lost).
-            self.conversation = self.conversation or conv
+            # Like the widget (``adopt`` in widget/chat-ui.js): a message of a chat that has
+            # not ended makes it the one shown, so the first frame of a new chat tells us its
+            # id when the ack is lost, even while an older, closed chat was still shown.
+            # (Keeping the old id, a reconnect named the closed chat in its hello, and the
+            # resent first message then joined the new one from seq 0: seq 1 twice.)
+            if conv != self.conversation and self.states.get(conv) != "closed":
+                self.conversation = conv
             self.seqs.setdefault(conv, []).append(frame["seq"])
             if not frame.get("in_welcome"):
                 self.trace.append(f"{time.strftime('%X')} message {conv} {frame['seq']}")
