@@ -165,7 +165,9 @@ class Shopper:
             # id when the ack is lost, even while an older, closed chat was still shown.
             # (Keeping the old id, a reconnect named the closed chat in its hello, and the
             # resent first message then joined the new one from seq 0: seq 1 twice.)
-            if conv != self.conversation and self.states.get(conv) != "closed":
+            # Only a chat not seen before: a late frame of the older chat (another channel,
+            # maybe another node) must not switch back to it.
+            if conv not in self.seqs and self.states.get(conv) != "closed":
                 self.conversation = conv
             self.seqs.setdefault(conv, []).append(frame["seq"])
             if not frame.get("in_welcome"):
