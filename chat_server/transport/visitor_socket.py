@@ -107,9 +107,10 @@ class VisitorSession:
         self.conversation_id: str | None = None
         self.conversation_open = False
         self._seen = "[{},null]"  # [page, vehicle] as JSON: see ``_remember``
-        # (conversation, last seq) the hello said the client already shows: a conversation
-        # the welcome could not find yet (its start not yet committed) may be attached later.
-        self.client_has: tuple[str | None, int] = (None, 0)
+        # Per conversation, the last seq the client already shows: what its hello said, and
+        # what this socket sent it before it stopped following one. A conversation may be
+        # attached again later (a resend of its first message), from there, not from seq 0.
+        self.client_has: dict[str, int] = {}
 
     async def run(self) -> None:
         try:
@@ -164,7 +165,8 @@ class VisitorSession:
         return True
 
     async def _welcome(self, hello: Hello) -> None:
-        self.client_has = (hello.conversation, hello.last_seq)
+        if hello.conversation:
+            self.client_has[hello.conversation] = hello.last_seq
         conversation_id = None
         if hello.visitor:
             # A returning shopper: one read; a write only to refresh an old last_seen_at.
@@ -430,8 +432,9 @@ class VisitorSession:
         # Before joining: frames may come at once. A resend of the first message can attach
         # a conversation the client already shows (its socket dropped before the ack, and the
         # welcome ran before the start was committed): it must not get those messages again.
-        named, last_seq = self.client_has
-        self.conn.cursors[conversation_id] = last_seq if named == conversation_id else 0
+        self.conn.cursors[conversation_id] = max(
+            self.client_has.get(conversation_id, 0), self.conn.cursors.get(conversation_id, 0)
+        )
         try:
             await self.rt.hub.join(conversation_channel(conversation_id), self.conn.inbox)
         except BaseException:
@@ -447,6 +450,10 @@ class VisitorSession:
             return
         if self.conversation_open:
             shopper_stopped_following(self.rt, self.conversation_id)
+        shown = self.conn.cursors.get(self.conversation_id, 0)
+        self.client_has[self.conversation_id] = max(
+            shown, self.client_has.get(self.conversation_id, 0)
+        )
         await self.conn.leave(self.conversation_id)
         self.conversation_id = None
         self.conversation_open = False
@@ -460,7 +467,7 @@ class VisitorSession:
                 self.conversation_id = started
                 self.conversation_open = True
                 await shopper_arrived(self.rt, started)
-                await self.conn.join(started, 0)
+                await self.conn.join(started, self.client_has.get(started, 0))
                 await self.conn.send(conversation_started_frame(started))
             return True
         closing = kind == "status" and frame.get("state") == "closed"
