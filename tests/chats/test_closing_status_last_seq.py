@@ -15,7 +15,6 @@ shopper's socket must get it before it hears that the chat closed.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,29 +23,15 @@ from chat_server.chats.ladder_shell import advance
 from chat_server.chats.messages import append_message
 from chat_server.ladder.types import Close
 from chat_server.store.models import Conversation
-from tests.support.clients import console, visitor
-from tests.support.inprocess import InProcessServer
-
-Serve = Callable[..., Awaitable[InProcessServer]]
-ALEX = "alex@demo-motors.test"
+from tests.chats.store_chat import Serve, answered, rung_chat
 
 
 async def test_a_close_announces_a_message_numbered_after_it_read_the_row(
     serve_inprocess: Serve,
 ) -> None:
-    server = await serve_inprocess({"store_window": 30, "pool_window": 30})
-    await server.admin(
-        "set-hours", "--dealership", "demo-motors", "--department", "sales", "--always-open"
-    )
-    alex, _ = await console(server.url, ALEX)
-    await alex.send({"type": "presence", "status": "available"})
-    await alex.expect("presence", status="available")
-    shopper, _ = await visitor(server.ws_url, server.url)
-    await shopper.send({"type": "message", "client_id": "s-0", "body": "Is the RAV4 here?"})
-    conversation = (await shopper.expect_keeping("ack", client_id="s-0"))["conversation"]
-    await alex.expect("ring", conversation=conversation)
-    await alex.send({"type": "accept", "conversation": conversation})
-    await shopper.expect("status", state="connected")
+    chat = await rung_chat(serve_inprocess, {"store_window": 30, "pool_window": 30})
+    await answered(chat)
+    server, alex, shopper, conversation = chat.server, chat.alex, chat.shopper, chat.conversation
 
     async def numbered_meanwhile(session: AsyncSession, row: Conversation) -> None:
         # Stored and numbered after the step read the row; never published (as if its

@@ -8,45 +8,29 @@ arriving later went out a second time. The socket now remembers what it showed.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from chat_server.chats.ladder_shell import advance
 from chat_server.delivery.channels import conversation_channel
 from chat_server.delivery.fanout import encode
 from chat_server.ladder.types import Close
 from chat_server.protocol.outgoing import message_frame, typing_frame
 from chat_server.store.transcripts import read_transcript
-from tests.support.clients import console, visitor
-from tests.support.inprocess import InProcessServer
-
-Serve = Callable[..., Awaitable[InProcessServer]]
-ALEX = "alex@demo-motors.test"
+from tests.chats.store_chat import FIRST, Serve, answered, rung_chat
 
 
 async def test_a_resend_that_attaches_the_chat_again_does_not_repeat_it(
     serve_inprocess: Serve,
 ) -> None:
-    server = await serve_inprocess({"store_window": 30, "pool_window": 30})
-    await server.admin(
-        "set-hours", "--dealership", "demo-motors", "--department", "sales", "--always-open"
-    )
-    alex, _ = await console(server.url, ALEX)
-    await alex.send({"type": "presence", "status": "available"})
-    await alex.expect("presence", status="available")
-    shopper, _ = await visitor(server.ws_url, server.url)
-    first = {"type": "message", "client_id": "s-0", "body": "Is the RAV4 here?"}
-    await shopper.send(first)
-    conversation = (await shopper.expect_keeping("ack", client_id="s-0"))["conversation"]
-    await shopper.expect("message", seq=1)
-    await alex.expect("ring", conversation=conversation)
-    await alex.send({"type": "accept", "conversation": conversation})
-    await shopper.expect("status", state="connected")
+    chat = await rung_chat(serve_inprocess, {"store_window": 30, "pool_window": 30})
+    await answered(chat)
+    server, alex, shopper, conversation = chat.server, chat.alex, chat.shopper, chat.conversation
+    # Seq 1 came live before the ack-and-connect frames were read past.
+    assert [f["seq"] for f in shopper.seen if f["type"] == "message"] == [1]
     await advance(server.runtime, conversation, lambda now, _r: Close(now))
     await shopper.expect("status", state="closed")
 
     # The first message again (its ack lost, as far as the widget knows): the socket follows
     # that chat once more. Then a late copy of seq 1, and a typing frame to mark the end.
-    await shopper.send(first)
+    await shopper.send(FIRST)
     again = await shopper.expect("ack", client_id="s-0")
     assert (again["conversation"], again["seq"]) == (conversation, 1)
     [stored] = await read_transcript(server.runtime.db, conversation)

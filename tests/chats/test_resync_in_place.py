@@ -11,36 +11,21 @@ connected; a console, whose rings and chats are more than one conversation, reco
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
 from websockets.exceptions import ConnectionClosed
 
 from chat_server.chats.ladder_shell import advance
 from chat_server.chats.messages import append_message
 from chat_server.ladder.types import Close
-from tests.support.clients import console, visitor
-from tests.support.inprocess import InProcessServer
-
-Serve = Callable[..., Awaitable[InProcessServer]]
-ALEX = "alex@demo-motors.test"
+from tests.chats.store_chat import Serve, answered, rung_chat
 
 
 async def test_a_shopper_catches_up_in_place_and_a_console_reconnects(
     serve_inprocess: Serve,
 ) -> None:
-    server = await serve_inprocess({"store_window": 30, "pool_window": 30})
-    await server.admin(
-        "set-hours", "--dealership", "demo-motors", "--department", "sales", "--always-open"
-    )
-    alex, _ = await console(server.url, ALEX)
-    await alex.send({"type": "presence", "status": "available"})
-    await alex.expect("presence", status="available")
-    shopper, _ = await visitor(server.ws_url, server.url)
-    await shopper.send({"type": "message", "client_id": "s-0", "body": "Is the RAV4 here?"})
-    conversation = (await shopper.expect_keeping("ack", client_id="s-0"))["conversation"]
-    await alex.expect("ring", conversation=conversation)
-    await alex.send({"type": "accept", "conversation": conversation})
-    await shopper.expect("status", state="connected")
+    chat = await rung_chat(serve_inprocess, {"store_window": 30, "pool_window": 30})
+    await answered(chat)
+    server, alex, shopper, conversation = chat.server, chat.alex, chat.shopper, chat.conversation
 
     # A reply committed by a node that died before publishing it, then the resync a node
     # start announces.

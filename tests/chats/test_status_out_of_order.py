@@ -10,7 +10,6 @@ welcome's included).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from chat_server.chats.ladder_shell import advance
@@ -18,27 +17,14 @@ from chat_server.delivery.channels import conversation_channel
 from chat_server.delivery.fanout import encode
 from chat_server.ladder.types import Tick
 from chat_server.protocol.outgoing import status_frame
-from tests.support.clients import console, visitor
-from tests.support.inprocess import InProcessServer
-
-Serve = Callable[..., Awaitable[InProcessServer]]
-ALEX = "alex@demo-motors.test"
+from tests.chats.store_chat import Serve, answered, rung_chat
+from tests.support.clients import visitor
 
 
 async def test_a_late_older_status_does_not_put_the_chat_back(serve_inprocess: Serve) -> None:
-    server = await serve_inprocess({"store_window": 30, "pool_window": 30})
-    await server.admin(
-        "set-hours", "--dealership", "demo-motors", "--department", "sales", "--always-open"
-    )
-    alex, _ = await console(server.url, ALEX)
-    await alex.send({"type": "presence", "status": "available"})
-    await alex.expect("presence", status="available")
-    shopper, hello = await visitor(server.ws_url, server.url)
-    await shopper.send({"type": "message", "client_id": "s-0", "body": "Is the RAV4 here?"})
-    conversation = (await shopper.expect_keeping("ack", client_id="s-0"))["conversation"]
-    await alex.expect("ring", conversation=conversation)
-    await alex.send({"type": "accept", "conversation": conversation})
-    connected = await shopper.expect("status", state="connected")
+    chat = await rung_chat(serve_inprocess, {"store_window": 30, "pool_window": 30})
+    connected = await answered(chat)
+    server, alex, shopper, conversation = chat.server, chat.alex, chat.shopper, chat.conversation
     assert isinstance(connected["version"], int)
 
     # The start's status, late: older than the one the shopper has. Then a newer one.
@@ -52,7 +38,11 @@ async def test_a_late_older_status_does_not_put_the_chat_back(serve_inprocess: S
 
     # A reconnecting widget is welcomed with the current version; older ones stay history.
     again, welcome = await visitor(
-        server.ws_url, server.url, token=hello["visitor"], conversation=conversation, last_seq=1
+        server.ws_url,
+        server.url,
+        token=chat.welcome["visitor"],
+        conversation=conversation,
+        last_seq=1,
     )
     assert welcome["state"] == "connected"
     await server.runtime.hub.publish(channel, encode(late))
@@ -66,17 +56,10 @@ async def test_a_late_older_status_does_not_put_the_chat_back(serve_inprocess: S
 async def test_every_status_of_one_late_step_is_shown_in_order(serve_inprocess: Serve) -> None:
     """A deadline that fires late (its node was killed) walks the chat through the pool and
     closes it in one step: two statuses at the same version, and the last one counts."""
-    server = await serve_inprocess({"store_window": 5, "pool_window": 5, "capture_window": 5})
-    await server.admin(
-        "set-hours", "--dealership", "demo-motors", "--department", "sales", "--always-open"
+    chat = await rung_chat(
+        serve_inprocess, {"store_window": 5, "pool_window": 5, "capture_window": 5}
     )
-    alex, _ = await console(server.url, ALEX)
-    await alex.send({"type": "presence", "status": "available"})
-    await alex.expect("presence", status="available")
-    shopper, _ = await visitor(server.ws_url, server.url)
-    await shopper.send({"type": "message", "client_id": "s-0", "body": "Anyone there?"})
-    conversation = (await shopper.expect_keeping("ack", client_id="s-0"))["conversation"]
-    await alex.expect("ring", conversation=conversation)
+    server, alex, shopper, conversation = chat.server, chat.alex, chat.shopper, chat.conversation
 
     late = server.clock.now() + timedelta(minutes=10)
     await advance(
