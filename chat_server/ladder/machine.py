@@ -258,6 +258,10 @@ def _on_close(
     return _close_answered(state, event.at, CancelReason.TIMEOUT, out)
 
 
+# The transfer window when the dealership's store window is 0 (LadderConfig's default).
+TRANSFER_WINDOW_S = LadderConfig.store_window_s
+
+
 def _on_transfer(
     state: LadderState, event: Transfer, config: LadderConfig, out: list[Command]
 ) -> LadderState:
@@ -272,7 +276,9 @@ def _on_transfer(
     targets = _fresh(wanted, (event.operator, *state.declined))
     if not targets:
         raise IllegalTransition(state.phase, event, "nobody is available to take it")
-    until = event.at + _s(config.store_window_s)
+    # A store that skips its own ring (store window 0: straight to the pool) still gets a
+    # real window for a transfer someone chose to make; a zero one would lapse at once.
+    until = event.at + _s(config.store_window_s or TRANSFER_WINDOW_S)
     out.append(Ring(targets, event.tier, until))
     pool = event.tier is Tier.POOL
     return replace(

@@ -86,6 +86,19 @@ def test_everyone_declining_ends_the_offer_at_once() -> None:
     assert TransferLapsed(11) in both.commands and both.state.transfer_until is None
 
 
+def test_a_store_with_no_store_window_still_gets_a_transfer_window() -> None:
+    # Found by test_machine_properties: a zero store window (straight to the pool) made a
+    # transfer ring that had lapsed before it was sent.
+    no_store = LadderConfig(store_window_s=0, pool_window_s=25)
+    state = start(Start(T0, AFTER_HOURS), no_store).state
+    state = step(state, Accept(11, Tier.POOL, at(3)), no_store).state
+    offered = step(state, Transfer(11, at(10), OPEN), no_store)
+    assert offered.commands == (Ring((1, 2), Tier.STORE, at(10 + 20)),)
+    assert step(offered.state, Tick(at(29), OPEN), no_store).commands == ()
+    taken = step(offered.state, Accept(1, Tier.STORE, at(12)), no_store).state
+    assert taken.owner == 1
+
+
 def test_a_transfer_to_a_named_colleague_rings_only_them() -> None:
     offered = step(pool_chat(), Transfer(11, at(10), OPEN, to=(12,), tier=Tier.POOL), CONFIG)
     assert offered.commands == (Ring((12,), Tier.POOL, at(30)),)
