@@ -59,6 +59,8 @@ from .types import (
 __all__ = ["from_json", "next_wakeup", "start", "step", "to_json"]
 
 _RINGING = (Phase.RINGING_STORE, Phase.RINGING_POOL)
+# The transfer window when the dealership's store window is 0 (LadderConfig's default).
+TRANSFER_WINDOW_S = LadderConfig.store_window_s
 
 # Tie-break between timers due at the same instant: closing on grace first (it is final,
 # so ringing anyone first would only ring and cancel), then the end of a window, then
@@ -256,10 +258,6 @@ def _on_close(
         reason = "already closed" if state.phase is Phase.CLOSED else "nobody has accepted yet"
         raise IllegalTransition(state.phase, event, reason)
     return _close_answered(state, event.at, CancelReason.TIMEOUT, out)
-
-
-# The transfer window when the dealership's store window is 0 (LadderConfig's default).
-TRANSFER_WINDOW_S = LadderConfig.store_window_s
 
 
 def _on_transfer(
