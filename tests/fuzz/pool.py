@@ -72,6 +72,11 @@ class FuzzSocket:
             origin=self.origin,
             additional_headers=headers,
             open_timeout=10,  # type: ignore[arg-type]
+            # No keepalive pings of the client's own: websockets draws their payloads from the
+            # global ``random``, and hypothesis, drawing the next batch in the other thread,
+            # warns that its strategies touched ``random`` (a deprecation that will become an
+            # error). The probes after every batch are what find a stuck socket here.
+            ping_interval=None,
         )
         if self.kind == "visitor":
             await self.socket.send(
