@@ -111,9 +111,15 @@ async def set_hours(
 
 
 async def set_ladder(
-    session: AsyncSession, slug: str, strategy: str | None = None, **timings: float | None
+    session: AsyncSession,
+    slug: str,
+    strategy: str | None = None,
+    after_hours_store_first: bool | None = None,
+    **timings: float | None,
 ) -> None:
     row = await dealership_by_slug(session, slug)
+    if after_hours_store_first is not None:
+        row.after_hours_store_first = after_hours_store_first
     if strategy is not None:
         try:
             row.ring_strategy = Strategy(strategy).value

@@ -19,10 +19,13 @@ from chat_server.chats.presence import PresenceHeartbeat
 from chat_server.clock import Clock, SystemClock
 from chat_server.deadlines import DeadlineRunner
 from chat_server.delivery.channels import SHARED_PREFIXES
+from chat_server.delivery.vapid_keys import load_vapid_keys
+from chat_server.delivery.web_push import WebPushSender
 from chat_server.ladder.types import Tick
 from chat_server.leads.create import create_lead, log_up
 from chat_server.leads.worker import DeliveryWorker
 from chat_server.limits.guard import Guard
+from chat_server.observability.metrics import Metrics
 from chat_server.observability.task_dump import task_dump_on_signal
 from chat_server.runtime import LeadHooks, Runtime
 from chat_server.security_headers import SecurityHeaders
@@ -63,30 +66,36 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             AppendBatcher(db) as appends,
             open_rate_limiter(settings.broker_url) as limiter,
         ):
-            rt = Runtime(
-                settings=settings,
-                db=db,
-                broker=broker,
-                hub=hub,
-                clock=clock,
-                appends=appends,
-                leads=LeadHooks(create=create_lead, log_up=log_up),
-                guard=Guard(settings, limiter),
-            )
-            app.state.runtime = rt
-            async with (
-                DeadlineRunner(
-                    db,
-                    clock,
-                    settings.node_name,
-                    ladder_deadline_handler(rt),
-                    poll_s=settings.deadline_poll_s,
-                ),
-                PresenceHeartbeat(rt),
-                DeliveryWorker(rt),
-            ):
-                with task_dump_on_signal():
-                    yield
+            metrics = Metrics.create()
+            vapid = await load_vapid_keys(db, settings, clock)
+            # Closed before the database: its last pushes record their results there.
+            async with WebPushSender(db, vapid, clock, settings.secret_key, metrics) as push:
+                rt = Runtime(
+                    settings=settings,
+                    db=db,
+                    broker=broker,
+                    hub=hub,
+                    clock=clock,
+                    appends=appends,
+                    leads=LeadHooks(create=create_lead, log_up=log_up),
+                    guard=Guard(settings, limiter),
+                    metrics=metrics,
+                    push=push,
+                )
+                app.state.runtime = rt
+                async with (
+                    DeadlineRunner(
+                        db,
+                        clock,
+                        settings.node_name,
+                        ladder_deadline_handler(rt),
+                        poll_s=settings.deadline_poll_s,
+                    ),
+                    PresenceHeartbeat(rt),
+                    DeliveryWorker(rt),
+                ):
+                    with task_dump_on_signal():
+                        yield
 
     app = Starlette(
         routes=[

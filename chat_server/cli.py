@@ -113,6 +113,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             session,
             DEMO_SLUG,
             strategy=args.strategy,
+            after_hours_store_first=_after_hours(args),
             sticky_s=args.sticky,
             store_window_s=args.store_window,
             pool_window_s=args.pool_window,
@@ -214,6 +215,7 @@ def cmd_admin(args: argparse.Namespace) -> int:
                     s,
                     args.dealership,
                     strategy=args.strategy,
+                    after_hours_store_first=_after_hours(args),
                     sticky_s=args.sticky,
                     store_window_s=args.store_window,
                     pool_window_s=args.pool_window,
@@ -294,6 +296,19 @@ def _ladder_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--grace", type=float, help="a shopper who left keeps their place")
     group.add_argument("--capture-window", type=float, help="how long the contact form waits")
     group.add_argument("--strategy", choices=["ring_all", "round_robin"])
+    group.add_argument(
+        "--after-hours",
+        choices=AFTER_HOURS,
+        help="outside sales hours, ring on-shift salespeople before the pool (store-first, "
+        "the default) or only the pool",
+    )
+
+
+AFTER_HOURS = ("store-first", "pool")
+
+
+def _after_hours(args: argparse.Namespace) -> bool | None:
+    return None if args.after_hours is None else args.after_hours == "store-first"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from chat_server.chats.append_batcher import AppendBatcher
     from chat_server.delivery.fanout import PendingFrames
+    from chat_server.delivery.web_push import WebPushSender
     from chat_server.ladder.types import LeadService
     from chat_server.store.models import Conversation
 
@@ -102,3 +103,5 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics.create)
     # Abuse limits; the app's lifespan passes one counting where the broker is.
     guard: Guard = field(default_factory=Guard.in_memory)
+    # Rings to operators' phones (delivery/web_push.py); None in tests that need no pushes.
+    push: WebPushSender | None = None

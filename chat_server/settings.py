@@ -134,6 +134,14 @@ def validate_broker_url(url: str) -> str:
     )
 
 
+def vapid_contact(name: str, raw: str) -> str:
+    """A ``mailto:`` or ``https://`` URL (RFC 8292's ``sub`` claim); empty picks the default."""
+    value = raw.strip()
+    if value and not (value.startswith("mailto:") or value.startswith("https://")):
+        raise SettingsError(f"{PREFIX}{name} must start with mailto: or https://, got {raw!r}")
+    return value
+
+
 def database_address(name: str, raw: str) -> str:
     """A SQLAlchemy async URL (``postgresql://`` gets the asyncpg driver)."""
     return validate_database_url(raw)
@@ -283,7 +291,30 @@ class Settings:
         "PUBLIC_URL",
         "",
         base_url,
-        "the public base URL of the site (read, trailing slash dropped, but not used yet)",
+        "the public base URL of the site (trailing slash dropped): the VAPID subject when "
+        "`DEALER_CHAT_VAPID_SUBJECT` is unset",
+    )
+    vapid_private_key: str = setting(
+        "VAPID_PRIVATE_KEY",
+        "",
+        text,
+        "the Web Push (VAPID) private key, PEM or base64url; when unset, one is generated on "
+        "first start and kept in the database, shared by every node",
+        shown_default="generated once and stored",
+    )
+    vapid_subject: str = setting(
+        "VAPID_SUBJECT",
+        "",
+        vapid_contact,
+        "who push services may contact about this server's pushes: `mailto:` or `https:`",
+        shown_default="the public URL when set, else mailto:push@dealer-chat.invalid",
+    )
+    push_loopback: bool = setting(
+        "PUSH_LOOPBACK",
+        False,
+        boolean,
+        "also accept `http://` Web Push endpoints on loopback (a push service in tests; "
+        "never in production)",
     )
     node_name: str = setting(
         "NODE_NAME",
@@ -486,9 +517,16 @@ def limit_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def delivery_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Only the e-mail and delivery variables of ``env``: the demo honours these and no others."""
+    """Only the e-mail, Web Push and delivery variables of ``env``: the demo honours these (and
+    the limits) and no others."""
     env = os.environ if env is None else env
-    prefixes = (PREFIX + "SMTP_", PREFIX + "DELIVERY_", PREFIX + "LEAD_")
+    prefixes = (
+        PREFIX + "SMTP_",
+        PREFIX + "DELIVERY_",
+        PREFIX + "LEAD_",
+        PREFIX + "PUSH_",
+        PREFIX + "VAPID_",
+    )
     return {k: v for k, v in env.items() if k.startswith(prefixes)}
 
 

@@ -6,6 +6,8 @@ and a dealership outside the manager's scope is 404, exactly like one that does 
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -15,7 +17,7 @@ from chat_server.accounts.sessions import current_operator
 from chat_server.protocol.outgoing import iso
 from chat_server.reports.export import chats_csv
 from chat_server.reports.periods import PERIOD_DAYS, PERIOD_LABELS, Period, period_bounds
-from chat_server.reports.queries import chat_facts, load_dashboard, waiting_chats
+from chat_server.reports.queries import chat_facts, load_dashboard, team_reach, waiting_chats
 from chat_server.store.models import Dealership, Operator
 from operator_console.common import runtime, templates, to_sign_in
 from operator_console.csrf import csrf_token
@@ -60,6 +62,7 @@ async def dashboard_page(request: Request) -> Response:
     async with rt.db.sessions() as session:
         board = await load_dashboard(session, dealership.id, period)
         waiting = await waiting_chats(session, dealership.id, rt.clock.now())
+        team = await team_reach(session, dealership.id, rt.clock.now())
     biggest = max((n for _label, n in board.histogram), default=0)
     return templates(request).TemplateResponse(
         request,
@@ -74,6 +77,8 @@ async def dashboard_page(request: Request) -> Response:
             "board": board,
             "biggest": biggest,
             "waiting": waiting,
+            "team": team,
+            "dealership_zone": ZoneInfo(dealership.time_zone),
         },
     )
 

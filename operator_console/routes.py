@@ -18,7 +18,9 @@ from operator_console.account_pages import password_page
 from operator_console.api import conversation_api
 from operator_console.csrf import csrf_ok, csrf_token
 from operator_console.dashboard_pages import dashboard_csv, dashboard_page, waiting_api
+from operator_console.device_api import push_devices, remove_push_device, unsubscribe_push
 from operator_console.lead_pages import lead_routes
+from operator_console.ring_link_pages import AFTER_SIGN_IN, accept_ring_link, decline_ring_link
 
 HERE = Path(__file__).parent
 
@@ -70,8 +72,11 @@ async def sign_in_page(request: Request) -> Response:
                 "Try again later."
             )
         if operator is not None:
+            # A ring link followed while signed out comes back to it (console paths only).
+            back = request.session.pop(AFTER_SIGN_IN, None)
             sign_in(request.session, operator)
-            return RedirectResponse("/console", status_code=303)
+            to = back if isinstance(back, str) and back.startswith("/console/ring/") else "/console"
+            return RedirectResponse(to, status_code=303)
         error = error or "Wrong e-mail or password."
     return _templates(request).TemplateResponse(
         request,
@@ -129,6 +134,11 @@ def console_routes() -> list[Route | Mount]:
         Route("/console/password", password_page, methods=["GET", "POST"]),
         Route("/console/api/waiting", waiting_api),
         Route("/console/api/conversations/{conversation_id}", conversation_api),
+        Route("/console/api/push/devices", push_devices, methods=["GET", "POST"]),
+        Route("/console/api/push/devices/{device_id}/delete", remove_push_device, methods=["POST"]),
+        Route("/console/api/push/unsubscribe", unsubscribe_push, methods=["POST"]),
+        Route("/console/ring/{token}", accept_ring_link),
+        Route("/console/ring/{token}/decline", decline_ring_link, methods=["POST"]),
         Mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static"),
     ]
 

@@ -553,9 +553,11 @@ textarea{resize:none;min-height:44px;max-height:120px;line-height:1.35}
     }[state] || dealership.greeting || (everWelcomed ? t.hello : t.connecting);
     if (ui.statusText.textContent !== text) ui.statusText.textContent = text;
     ui.status.dataset.state = state || 'none';
-    // Outside hours: when the store opens next, and that someone can help now. Never a dead end.
+    // Outside hours: when the store opens next, and, until the ladder has given up (lead
+    // capture says everyone is busy), that someone can help now. Never two lines that disagree.
     const closedStore = everWelcomed && !dealership.open && state !== 'connected' && state !== 'closed';
-    const note = closedStore ? `${dealership.opens_next && dealership.opens_next.text ? `${dealership.opens_next.text}. ` : ''}${t.helpNow}` : '';
+    const opens = dealership.opens_next && dealership.opens_next.text ? `${dealership.opens_next.text}.` : '';
+    const note = closedStore ? [opens, state === 'lead_capture' ? '' : t.helpNow].filter(Boolean).join(' ') : '';
     ui.note.textContent = note;
     ui.note.hidden = !note;
     ui.offer.hidden = !(waiting && !contactSaved && !offerTaken);

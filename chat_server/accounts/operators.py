@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chat_server.runtime import Runtime
 from chat_server.store.models import Operator
 
 
@@ -32,3 +33,10 @@ def operator_view(row: Operator) -> OperatorView:
         session_epoch=row.session_epoch,
         presence=row.presence,
     )
+
+
+async def operator_by_id(rt: Runtime, operator_id: int) -> OperatorView | None:
+    """The operator with this id, as plain data (None when there is none)."""
+    async with rt.db.sessions() as session:
+        row = await session.get(Operator, operator_id)
+    return operator_view(row) if row is not None else None

@@ -22,6 +22,7 @@ from chat_server.chats.roster import build_roster
 from chat_server.chats.views import conversation_frame, ring_frame
 from chat_server.delivery.channels import conversation_channel, operator_channel
 from chat_server.delivery.fanout import PendingFrames, publish
+from chat_server.delivery.web_push import PushJob
 from chat_server.ladder import machine
 from chat_server.ladder.types import (
     Announce,
@@ -43,6 +44,13 @@ from chat_server.protocol.outgoing import (
     ring_cancelled_frame,
     status_frame,
     transfer_lapsed_frame,
+)
+from chat_server.protocol.push_payloads import (
+    CANCEL_TTL_S,
+    ring_cancelled_push,
+    ring_push,
+    topic_of,
+    ttl_until,
 )
 from chat_server.runtime import LeadHooks, Runtime
 from chat_server.store.models import Conversation, Deadline, Dealership, Operator, RingRecord
@@ -179,6 +187,15 @@ async def _carry_out_one(
                 )
             for operator_id in operators:
                 outbox.add(operator_channel(operator_id), frame)
+            if fresh and not quiet:
+                # Their phones too (delivery/web_push.py): a quiet offer makes no sound, so
+                # it does not wake a phone either.
+                ttl = ttl_until(until, at)
+                outbox.push(
+                    PushJob(
+                        tuple(fresh), ring_push(frame), ttl, topic_of(conv_id), ring_until=until
+                    )
+                )
             if operators and not quiet:
                 # Round-robin bookkeeping only: skip rows another ring holds instead of
                 # waiting. Waiting made every ring queue on the same operator rows, and rows
@@ -194,18 +211,10 @@ async def _carry_out_one(
                 )
         case CancelRings(operators=operators, reason=reason):
             if operators:
-                ended = await session.execute(
-                    update(RingRecord)
-                    .where(
-                        RingRecord.conversation_id == conv_id,
-                        RingRecord.operator_id.in_(operators),
-                        RingRecord.ended_at.is_(None),
-                    )
-                    .values(ended_at=at, end_reason=reason.value)
-                )
+                ended = await _end_rings(session, conv_id, operators, at, reason.value)
                 # Rings actually open, not operators named: a repeat cancel counts nothing.
-                cancelled = ended.rowcount  # type: ignore[attr-defined]
-                outbox.tally.ring_cancellations[reason.value] += max(cancelled, 0)
+                outbox.tally.ring_cancellations[reason.value] += len(ended)
+                _push_cancel(outbox, conv_id, ended, reason.value)
             for operator_id in operators:
                 outbox.add(
                     operator_channel(operator_id), ring_cancelled_frame(conv_id, reason.value)
@@ -225,16 +234,10 @@ async def _carry_out_one(
         case CreateLead(service=service):
             await leads.create(session, conversation, service, at, outbox)
         case Assign(operator=operator_id):
-            # The winner's own ring ends too, so every console drops the card at once.
-            await session.execute(
-                update(RingRecord)
-                .where(
-                    RingRecord.conversation_id == conv_id,
-                    RingRecord.operator_id == operator_id,
-                    RingRecord.ended_at.is_(None),
-                )
-                .values(ended_at=at, end_reason="accepted")
-            )
+            # The winner's own ring ends too, so every console drops the card at once (and
+            # a phone of theirs drops the notification, when they accepted elsewhere).
+            ended = await _end_rings(session, conv_id, (operator_id,), at, "accepted")
+            _push_cancel(outbox, conv_id, ended, "accepted")
             outbox.add(operator_channel(operator_id), ring_cancelled_frame(conv_id, "accepted"))
         case Handover(previous=previous):
             # The previous owner's console sees the new owner and steps out of the chat.
@@ -248,6 +251,34 @@ async def _carry_out_one(
             # CreateLead; a dealership may still log it to the CRM as a "chat up" lead.
             if outcome is Outcome.UP:
                 await leads.log_up(session, conversation, at)
+
+
+async def _end_rings(
+    session: AsyncSession, conv_id: str, operators: tuple[int, ...], at: datetime, reason: str
+) -> list[tuple[int, bool]]:
+    """End the open rings of ``operators`` on ``conv_id``: (operator, was quiet) of each."""
+    rows = await session.execute(
+        update(RingRecord)
+        .where(
+            RingRecord.conversation_id == conv_id,
+            RingRecord.operator_id.in_(operators),
+            RingRecord.ended_at.is_(None),
+        )
+        .values(ended_at=at, end_reason=reason)
+        .returning(RingRecord.operator_id, RingRecord.quiet)
+        .execution_options(synchronize_session=False)
+    )
+    return [(operator_id, bool(quiet)) for operator_id, quiet in rows.all()]
+
+
+def _push_cancel(
+    outbox: PendingFrames, conv_id: str, ended: list[tuple[int, bool]], reason: str
+) -> None:
+    """Close the ring's notification on the phones it was pushed to (loud rings only)."""
+    pushed = tuple(operator_id for operator_id, quiet in ended if not quiet)
+    outbox.push(
+        PushJob(pushed, ring_cancelled_push(conv_id, reason), CANCEL_TTL_S, topic_of(conv_id))
+    )
 
 
 async def advance(

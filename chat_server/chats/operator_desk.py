@@ -17,6 +17,7 @@ from chat_server.accounts.access import answering_tier
 from chat_server.accounts.operators import OperatorView, operator_view
 from chat_server.chats.ladder_shell import advance
 from chat_server.chats.notes import note_frame
+from chat_server.chats.reachability import reach_now
 from chat_server.chats.views import conversation_frame, ring_frame
 from chat_server.delivery.channels import operator_channel
 from chat_server.delivery.fanout import encode
@@ -58,6 +59,7 @@ class ConsoleStart:
     presence: str | None
     rings: list[dict[str, Any]]
     owned: list[str]
+    reach: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,8 @@ async def console_start(rt: Runtime, operator_id: int, now: datetime) -> Console
                 )
             )
         )
-    return ConsoleStart(presence, rings, owned)
+        reach = await reach_now(session, operator_id, now)
+    return ConsoleStart(presence, rings, owned, reach.as_json() if reach else None)
 
 
 async def owned_chats(
@@ -109,10 +112,7 @@ async def owned_chats(
     async with rt.db.sessions() as session:
         for conversation_id in conversation_ids:
             conversation = await session.get_one(Conversation, conversation_id)
-            if (
-                conversation.owner_id != operator_id
-                or conversation.state != Phase.CONNECTED.value
-            ):
+            if conversation.owner_id != operator_id or conversation.state != Phase.CONNECTED.value:
                 chats[conversation_id] = None
                 continue
             dealership = dealership_view(
@@ -134,6 +134,16 @@ async def target(rt: Runtime, operator: OperatorView, conversation_id: str) -> T
     if tier is None and operator.role != "admin":
         raise NoSuchConversation(conversation_id)
     return Target(conversation.id, conversation.owner_id, conversation.dealership_id, tier)
+
+
+async def owner_name(rt: Runtime, conversation_id: str) -> str:
+    """The name of whoever is in the chat now ("" when nobody is)."""
+    async with rt.db.sessions() as session:
+        conversation = await session.get(Conversation, conversation_id)
+        if conversation is None or conversation.owner_id is None:
+            return ""
+        owner = await session.get(Operator, conversation.owner_id)
+    return owner.name if owner is not None else ""
 
 
 def owned_by(chat: Target, operator: OperatorView, doing: str) -> None:

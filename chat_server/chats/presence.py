@@ -1,8 +1,11 @@
-"""Whether an operator can be rung: they chose "available" *and* a console of theirs is open.
+"""Whether an operator can be rung: they chose "available" *and* some channel reaches them.
 
 Statuses: ``available`` (rung), ``busy`` (signed in and working, not rung) and ``away``.
-An operator whose consoles have all been closed for ``settings.auto_away_s`` is set away
-automatically, so a salesperson who walked off is not "available" the next morning.
+The channels are an open console and a phone with Web Push (chats/roster.py: "on shift").
+An operator with no phone whose consoles have all been closed for ``settings.auto_away_s`` is
+set away automatically, so a salesperson who walked off is not "available" the next morning;
+one with a phone stays available with no tab open, until they say otherwise or their end of
+shift (``shift_ends_at``), when they are set away.
 
 Open consoles are tracked as a heartbeat with a TTL in ``operators.online_until``: every node
 renews it for the operators whose consoles it holds, so a crashed node's operators drop out of
@@ -16,15 +19,16 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_server.background import PollingWorker
+from chat_server.chats.reachability import reach_now
 from chat_server.delivery.channels import operator_channel
 from chat_server.delivery.fanout import encode
 from chat_server.protocol.outgoing import presence_frame
 from chat_server.runtime import Runtime
-from chat_server.store.models import Operator
+from chat_server.store.models import Operator, PushSubscription
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,34 @@ async def set_online(rt: Runtime, operator_ids: list[int]) -> None:
             .where(Operator.id.in_(operator_ids))
             .values(online_until=now + ONLINE_TTL)
         )
+
+
+async def come_online(rt: Runtime, operator_id: int) -> bool:
+    """A console of theirs opened: renew them, and say whether this put them on shift.
+
+    True when they are available and no channel reached them a moment ago (no console whose
+    heartbeat is still running, no phone): the ladder should then ring them for waiting chats.
+    """
+    now = rt.clock.now()
+    has_phone = exists().where(PushSubscription.operator_id == Operator.id)
+    async with rt.db.sessions() as session, session.begin():
+        before = (
+            await session.execute(
+                select(Operator.presence, Operator.online_until, has_phone).where(
+                    Operator.id == operator_id
+                )
+            )
+        ).one_or_none()
+        await session.execute(
+            update(Operator)
+            .where(Operator.id == operator_id)
+            .values(online_until=now + ONLINE_TTL)
+        )
+    if before is None:
+        return False
+    presence, online_until, phone = before
+    reachable = bool(phone) or (online_until is not None and online_until > now)
+    return presence == "available" and not reachable
 
 
 async def set_offline(rt: Runtime, operator_id: int) -> None:
@@ -74,23 +106,30 @@ async def mark_offline(
 
 
 async def set_presence(rt: Runtime, operator_id: int, status: str) -> None:
-    """Store the status and show it on every console of this operator (all tabs, all nodes)."""
+    """Store the status and show it on every console of this operator (all tabs, all nodes),
+    with whether they will be rung now (chats/reachability.py)."""
+    now = rt.clock.now()
     async with rt.db.sessions() as session, session.begin():
         await session.execute(
             update(Operator)
             .where(Operator.id == operator_id)
-            .values(presence=status, presence_at=rt.clock.now())
+            .values(presence=status, presence_at=now)
         )
-    await rt.hub.publish(operator_channel(operator_id), encode(presence_frame(status)))
+        reach = await reach_now(session, operator_id, now)
+    frame = presence_frame(status, reach.as_json() if reach else None)
+    await rt.hub.publish(operator_channel(operator_id), encode(frame))
 
 
 async def sweep_away(rt: Runtime, grace_s: float) -> list[int]:
-    """Set away everyone not away whose consoles all closed more than ``grace_s`` ago.
+    """Set away everyone not away whose consoles all closed more than ``grace_s`` ago and who
+    has no phone to ring, and everyone whose end of shift has passed.
 
     ``online_until`` is the heartbeat's TTL (set to the closing time when the last console
     closes), so this works the same whichever node held the console. Returns who was set away.
     """
-    cutoff = rt.clock.now() - timedelta(seconds=grace_s)
+    now = rt.clock.now()
+    cutoff = now - timedelta(seconds=grace_s)
+    has_phone = exists().where(PushSubscription.operator_id == Operator.id)
     async with rt.db.sessions() as session:
         ids = list(
             await session.scalars(
@@ -98,10 +137,28 @@ async def sweep_away(rt: Runtime, grace_s: float) -> list[int]:
                     Operator.presence != "away",
                     Operator.online_until.is_not(None),
                     Operator.online_until <= cutoff,
+                    ~has_phone,
                 )
             )
         )
-    ids = [i for i in ids if i not in rt.sockets.operators]  # a console of theirs is open here
+        ids = [i for i in ids if i not in rt.sockets.operators]  # a console open here
+        # The end of a shift ends it whatever the channels (and is cleared: a shift, not a
+        # standing rule).
+        shift_over = list(
+            await session.scalars(
+                select(Operator.id).where(
+                    Operator.presence != "away",
+                    Operator.shift_ends_at.is_not(None),
+                    Operator.shift_ends_at <= now,
+                )
+            )
+        )
+    if shift_over:
+        async with rt.db.sessions() as session, session.begin():
+            await session.execute(
+                update(Operator).where(Operator.id.in_(shift_over)).values(shift_ends_at=None)
+            )
+        ids = sorted({*ids, *shift_over})
     for operator_id in ids:
         await set_presence(rt, operator_id, "away")
     if ids:

@@ -1,17 +1,34 @@
-"""Who could be rung right now for a dealership: the ladder's ``Roster``, read from the store."""
+"""Who could be rung right now for a dealership: the ladder's ``Roster``, read from the store.
+
+An operator is **on shift** when they chose "available", some channel can ring them (an open
+console, whose heartbeat is ``online_until``, or a phone with a Web Push subscription), and
+their optional end of shift has not passed. The store's staff are listed whether or not the
+store is open: outside hours the ladder decides, per dealership, whether to ring them before
+the pool (``LadderConfig.after_hours_store_first``).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_server.ladder.types import Roster, Tier
-from chat_server.store.models import Conversation, Operator, PoolCoverage
+from chat_server.store.models import Conversation, Operator, PoolCoverage, PushSubscription
 from chat_server.store.records import DealershipView
 
 STORE_RINGABLE_ROLES = ("salesperson",)
+
+
+def on_shift(at: datetime) -> ColumnElement[bool]:
+    """The SQL condition "this operator can be rung at ``at``" (see the module docstring)."""
+    has_phone = exists().where(PushSubscription.operator_id == Operator.id)
+    return and_(
+        Operator.presence == "available",
+        or_(Operator.online_until > at, has_phone),
+        or_(Operator.shift_ends_at.is_(None), Operator.shift_ends_at > at),
+    )
 
 
 async def _open_load(session: AsyncSession, operator_ids: list[int]) -> dict[int, int]:
@@ -58,20 +75,17 @@ async def build_roster(
     at: datetime,
 ) -> Roster:
     store_open = dealership.is_open(department, at)
-    store: tuple[int, ...] = ()
-    if store_open:
-        store = await _available(
-            session,
-            select(Operator)
-            .where(
-                Operator.dealership_id == dealership.id,
-                Operator.role.in_(STORE_RINGABLE_ROLES),
-                Operator.presence == "available",
-                Operator.online_until > at,
-            )
-            # Least recently rung first: round-robin fairness across conversations.
-            .order_by(Operator.last_rung_at.asc().nulls_first(), Operator.id),
+    store = await _available(
+        session,
+        select(Operator)
+        .where(
+            Operator.dealership_id == dealership.id,
+            Operator.role.in_(STORE_RINGABLE_ROLES),
+            on_shift(at),
         )
+        # Least recently rung first: round-robin fairness across conversations.
+        .order_by(Operator.last_rung_at.asc().nulls_first(), Operator.id),
+    )
     pool = await _available(
         session,
         select(Operator)
@@ -79,8 +93,7 @@ async def build_roster(
         .where(
             PoolCoverage.dealership_id == dealership.id,
             Operator.role == "receptionist",
-            Operator.presence == "available",
-            Operator.online_until > at,
+            on_shift(at),
         )
         .order_by(Operator.last_rung_at.asc().nulls_first(), Operator.id),
     )

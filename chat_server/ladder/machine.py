@@ -9,11 +9,14 @@ Every time is normalised to UTC on the way in: adding a ``timedelta`` to a ``Zon
 datetime is wall-clock arithmetic (wrong across a DST change), and a fold-ambiguous
 local time never compares equal to the same instant in another zone.
 
-Only ``Tick`` and ``Decline`` advance timers, because only they carry a ``Roster``
-(escalating needs to know who can be rung). A ``Tick`` that arrives late processes every
-due timer in time order, each transition computed at its own due time, so a late tick
-never stretches the ladder. The commands of one call are netted (see ``_net``): an
-operator rung and then cancelled in the same call is never rung at all.
+Only ``Tick``, ``Decline`` and ``RosterChanged`` advance timers, because only they carry
+a ``Roster`` (escalating needs to know who can be rung). A ``Tick`` that arrives late
+processes every due timer in time order, each transition computed at its own due time,
+so a late tick never stretches the ladder. The commands of one call are netted (see
+``_net``): an operator rung and then cancelled in the same call is never rung at all.
+
+Whether the store may be rung at all is one rule (``_may_ring_store``): when it is open,
+or, outside its hours, when the dealership chose to ring its on-shift staff first.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from .types import (
     Phase,
     Ring,
     Roster,
+    RosterChanged,
     ShopperBack,
     ShopperLeft,
     Start,
@@ -76,14 +80,14 @@ _GRACE, _WINDOW, _STEP = 0, 1, 2
 def start(event: Start, config: LadderConfig) -> StepResult:
     """Open the ladder for a new conversation (the shopper's first message).
 
-    Rings the store when it is open and someone is available, else the pool, else goes
-    straight to lead capture.
+    Rings the store when it may be rung (open, or closed with ``after_hours_store_first``)
+    and someone is on shift, else the pool, else goes straight to lead capture.
     """
     _check_config(config)
     at, roster = _utc(event.at), event.roster
     out: list[Command] = []
     state = LadderState(phase=Phase.RINGING_STORE, started_at=at)
-    if roster.store_open and _store_candidates(state, roster):
+    if _may_ring_store(roster, config) and _store_candidates(state, roster):
         state = _enter_store(state, at, roster, config, out)
     else:
         state = _enter_pool(state, at, roster, config, out)
@@ -97,7 +101,8 @@ def step(state: LadderState, event: Event, config: LadderConfig) -> StepResult:
 
     Raises ``IllegalTransition`` (naming the phase) for an event the phase does not
     allow; harmless repeats (a second ``ShopperLeft``, a ``Decline`` by someone no
-    longer ringing, a ``Tick`` with nothing due) return the same state and no commands.
+    longer ringing, a ``Tick`` with nothing due, a ``RosterChanged`` with nobody new or
+    in a phase that rings nobody) return the same state and no commands.
     """
     _check_config(config)
     handler = _HANDLERS.get(type(event))
@@ -269,7 +274,7 @@ def _on_transfer(
         raise IllegalTransition(state.phase, event, "only the operator in the chat can transfer")
     if state.transfer_until is not None:
         raise IllegalTransition(state.phase, event, "a transfer is already waiting")
-    wanted = event.to or (event.roster.store if event.roster.store_open else ())
+    wanted = event.to or (event.roster.store if _may_ring_store(event.roster, config) else ())
     # Someone who declined this chat is not offered it again, transfer or not.
     targets = _fresh(wanted, (event.operator, *state.declined))
     if not targets:
@@ -288,6 +293,28 @@ def _on_transfer(
     )
 
 
+def _on_roster_changed(
+    state: LadderState, event: RosterChanged, config: LadderConfig, out: list[Command]
+) -> LadderState:
+    """Ring whoever became reachable while their tier rings, within the current window.
+
+    Due timers fire first (as on a ``Tick``), so a late event never stretches the
+    ladder. In the store phase only ring-all adds newcomers, and only once the sticky
+    step is over (the sticky step is one person by design; round-robin is one at a
+    time by the dealership's choice): otherwise a newcomer waits for the next step,
+    which reads the roster then. Operators missing from the roster keep their rings:
+    those end by timeout or accept. Other phases ring nobody new.
+    """
+    state = _advance(state, event.at, event.roster, config, out)
+    if state.phase is Phase.RINGING_STORE:
+        if state.sticky_done and config.strategy is Strategy.RING_ALL:
+            return _ring_store_newcomers(state, event.roster, config, out)
+        return state
+    if state.phase is Phase.RINGING_POOL:
+        return _ring_pool_newcomers(state, event.roster, config, out)
+    return state
+
+
 _HANDLERS: dict[type, Callable[..., LadderState]] = {
     Tick: _on_tick,
     Accept: _on_accept,
@@ -297,6 +324,7 @@ _HANDLERS: dict[type, Callable[..., LadderState]] = {
     ContactGiven: _on_contact,
     Transfer: _on_transfer,
     Close: _on_close,
+    RosterChanged: _on_roster_changed,
 }
 
 
@@ -382,7 +410,7 @@ def _next_store_step(
 ) -> LadderState:
     """Ring the store per strategy after the sticky step, a round-robin step or a decline."""
     assert state.store_until is not None
-    candidates = _store_candidates(state, roster) if roster.store_open else ()
+    candidates = _store_candidates(state, roster) if _may_ring_store(roster, config) else ()
     if not candidates:
         return _enter_pool(state, at, roster, config, out)
     if config.strategy is Strategy.ROUND_ROBIN:
@@ -417,7 +445,8 @@ def _enter_pool(
         return _enter_capture(state, at, config, out)
     pool_until = at + _s(config.pool_window_s)
     # Store staff may still claim while the pool rings, but without a sound.
-    quiet = _fresh(roster.store, (*state.declined, *pool)) if roster.store_open else ()
+    may_ring = _may_ring_store(roster, config)
+    quiet = _fresh(roster.store, (*state.declined, *pool)) if may_ring else ()
     _cancel(out, (o for o in state.ringing_store if o not in quiet), CancelReason.TIMEOUT)
     out.append(Ring(pool, Tier.POOL, pool_until))
     if quiet:
@@ -431,6 +460,44 @@ def _enter_pool(
         step_until=None,
         ringing_store=quiet,
         ringing_pool=pool,
+    )
+
+
+def _ring_store_newcomers(
+    state: LadderState, roster: Roster, config: LadderConfig, out: list[Command]
+) -> LadderState:
+    """Ring-all store phase: ring on-shift staff not yet ringing until the window ends."""
+    assert state.store_until is not None
+    if not _may_ring_store(roster, config):
+        return state
+    newcomers = _fresh(roster.store, (*state.declined, *state.ringing_store))
+    if not newcomers:
+        return state
+    out.append(Ring(newcomers, Tier.STORE, state.store_until))
+    return replace(
+        state,
+        ringing_store=(*state.ringing_store, *newcomers),
+        rung_store=_union(state.rung_store, newcomers),
+    )
+
+
+def _ring_pool_newcomers(
+    state: LadderState, roster: Roster, config: LadderConfig, out: list[Command]
+) -> LadderState:
+    """Pool phase: ring new receptionists, and new store staff quietly, until its end."""
+    assert state.pool_until is not None
+    pool = _fresh(roster.pool, (*state.declined, *_ringing(state)))
+    # Same rule as ``_enter_pool``: someone on both lists is rung once, as pool.
+    busy = (*state.declined, *_ringing(state), *pool)
+    quiet = _fresh(roster.store, busy) if _may_ring_store(roster, config) else ()
+    if pool:
+        out.append(Ring(pool, Tier.POOL, state.pool_until))
+    if quiet:
+        out.append(Ring(quiet, Tier.STORE, state.pool_until, quiet=True))
+    return replace(
+        state,
+        ringing_store=(*state.ringing_store, *quiet),
+        ringing_pool=(*state.ringing_pool, *pool),
     )
 
 
@@ -567,6 +634,15 @@ def _ringing(state: LadderState) -> tuple[int, ...]:
 
 def _live(state: LadderState) -> frozenset[int]:
     return frozenset(_ringing(state))
+
+
+def _may_ring_store(roster: Roster, config: LadderConfig) -> bool:
+    """The store is rung when open, or closed if the dealership rings on-shift staff first.
+
+    The one place this rule lives: every store ring (store phase, quiet rings while the
+    pool rings, a transfer to "the store") asks it.
+    """
+    return roster.store_open or config.after_hours_store_first
 
 
 def _store_candidates(state: LadderState, roster: Roster) -> tuple[int, ...]:

@@ -57,7 +57,12 @@ class LeadService(StrEnum):
 
 @dataclass(frozen=True)
 class LadderConfig:
-    """One dealership's ladder timings (seconds) and ring strategy."""
+    """One dealership's ladder timings (seconds), ring strategy and after-hours choice.
+
+    ``after_hours_store_first``: outside sales hours, ring the on-shift store staff (see
+    ``Roster.store``) before the pool, as during hours. Off, a closed store is never rung:
+    the ladder goes straight to the pool.
+    """
 
     sticky_s: float = 8.0
     store_window_s: float = 20.0
@@ -66,16 +71,20 @@ class LadderConfig:
     strategy: Strategy = Strategy.RING_ALL
     grace_s: float = 60.0
     capture_window_s: float = 300.0
+    after_hours_store_first: bool = True
 
 
 @dataclass(frozen=True)
 class Roster:
     """Who could be rung right now, as the shell sees it at the time of the event.
 
-    ``store`` holds available store operators (with spare capacity) in the order a
-    round-robin should try them; ``pool`` the available receptionists of the pools
-    covering the dealership; ``sticky`` the salesperson who answered this shopper
-    before, when they are available now (and so also in ``store``).
+    ``store_open`` says whether the sales department is open now (its hours). ``store``
+    holds the on-shift store operators (available, with spare capacity and a channel
+    that can ring them) in the order a round-robin should try them, whether the store
+    is open or not: the ladder decides whether they may be rung (see
+    ``LadderConfig.after_hours_store_first``). ``pool`` holds the available receptionists
+    of the pools covering the dealership; ``sticky`` the salesperson who answered this
+    shopper before, when they are available now (and so also in ``store``).
     """
 
     store_open: bool
@@ -155,8 +164,34 @@ class Close:
     at: datetime
 
 
+@dataclass(frozen=True)
+class RosterChanged:
+    """Someone came on shift or became available while the conversation rings.
+
+    The shell sends it to every ringing conversation of the dealership. Like ``Tick``, it
+    first fires any due timer; then newcomers of the tier that rings are rung at once,
+    until the current window ends: receptionists (and store staff, quietly) in the pool
+    phase, store staff in a ring-all store phase once the sticky step is over. During the
+    sticky step, and with round-robin (one at a time), a newcomer waits for the next
+    step. Nobody is cancelled, and nobody who declined is rung. In a phase that rings
+    nobody (connected, lead capture, closed) it changes nothing.
+    """
+
+    at: datetime
+    roster: Roster
+
+
 Event = (
-    Start | Tick | Accept | Decline | ShopperLeft | ShopperBack | ContactGiven | Transfer | Close
+    Start
+    | Tick
+    | Accept
+    | Decline
+    | ShopperLeft
+    | ShopperBack
+    | ContactGiven
+    | Transfer
+    | Close
+    | RosterChanged
 )
 
 

@@ -33,6 +33,7 @@ class Metrics:
     time_to_first_human: Histogram
     lead_delivery_failures: Counter
     messages_stored: Counter
+    pushes: Counter
 
     @classmethod
     def create(cls) -> Metrics:
@@ -80,6 +81,14 @@ class Metrics:
                 "Chat messages stored (a resend with a known client id is not counted).",
                 registry=registry,
             ),
+            pushes=Counter(
+                "dealer_chat_web_pushes",
+                "Web Push requests to operators' devices, by result.",
+                # sent (accepted by the push service), gone (404/410: the subscription was
+                # deleted), failed (any other answer or no answer), dropped (the queue was full)
+                ["result"],
+                registry=registry,
+            ),
         )
         # Every known series starts at 0, so a dashboard's rate() sees the first event.
         for counter, values in (
@@ -88,6 +97,7 @@ class Metrics:
             (metrics.ring_cancellations, ("taken", "timeout", "left", "declined")),
             (metrics.ladder_outcomes, ("up", "pool", "missed", "abandoned")),
             (metrics.lead_delivery_failures, ("smtp", "webhook")),
+            (metrics.pushes, ("sent", "gone", "failed", "dropped")),
         ):
             for value in values:
                 counter.labels(value)

@@ -152,23 +152,27 @@ def console_welcome_frame(
     rings: Sequence[dict[str, Any]],
     conversations: Sequence[dict[str, Any]],
     server_time: datetime,
+    reach: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The first frame of a console: who is signed in, their open rings (``ring_frame``s) and
     the conversations they own (``conversation_frame``s with messages). ``server_time``
-    corrects countdowns for the device's clock skew."""
+    corrects countdowns for the device's clock skew; ``reach`` says whether they would be
+    rung now and why (chats/reachability.py)."""
     return {
         "type": "welcome",
         "operator": {"id": operator_id, "name": operator_name, "role": role},
         "presence": presence,
+        "reach": reach,
         "rings": list(rings),
         "conversations": list(conversations),
         "server_time": iso(server_time),
     }
 
 
-def presence_frame(status: str) -> dict[str, Any]:
-    """An operator's status, shown on every console they have open."""
-    return {"type": "presence", "status": status}
+def presence_frame(status: str, reach: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An operator's status, shown on every console they have open, with ``reach`` as in
+    the welcome."""
+    return {"type": "presence", "status": status, "reach": reach}
 
 
 def ring_frame(

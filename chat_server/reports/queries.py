@@ -5,12 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_server.reports.periods import Period
 from chat_server.reports.stats import ChatFact, Dashboard, RingFact, build_dashboard
-from chat_server.store.models import Conversation, Lead, Operator, PoolCoverage, RingRecord
+from chat_server.store.models import (
+    Conversation,
+    Lead,
+    Operator,
+    PoolCoverage,
+    PushSubscription,
+    RingRecord,
+)
 
 WAITING_STATES = ("ringing_store", "ringing_pool", "lead_capture")
 
@@ -132,3 +139,54 @@ async def waiting_chats(
         )
         for c in rows
     ]
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    """Who on a dealership's team can be rung now, and by what."""
+
+    name: str
+    role: str
+    presence: str
+    console_open: bool
+    phones: int
+    shift_ends_at: datetime | None
+    on_shift: bool
+
+
+async def team_reach(session: AsyncSession, dealership_id: int, now: datetime) -> list[TeamMember]:
+    """The dealership's salespeople and managers: status, channels, and whether on shift
+    (chats/roster.py's rule: available, reachable, before the end of their shift)."""
+    phones = (
+        select(PushSubscription.operator_id, func.count().label("n"))
+        .group_by(PushSubscription.operator_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Operator, func.coalesce(phones.c.n, 0))
+        .outerjoin(phones, phones.c.operator_id == Operator.id)
+        .where(Operator.dealership_id == dealership_id, Operator.role != "receptionist")
+        .order_by(Operator.name)
+    )
+    team = []
+    for operator, n in rows.all():
+        console_open = operator.online_until is not None and operator.online_until > now
+        shift_over = operator.shift_ends_at is not None and operator.shift_ends_at <= now
+        on_shift = (
+            operator.role == "salesperson"
+            and operator.presence == "available"
+            and (console_open or n > 0)
+            and not shift_over
+        )
+        team.append(
+            TeamMember(
+                operator.name,
+                operator.role,
+                operator.presence,
+                console_open,
+                int(n),
+                operator.shift_ends_at,
+                on_shift,
+            )
+        )
+    return team

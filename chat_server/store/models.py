@@ -93,6 +93,9 @@ class Dealership(Base):
     widget_logo_url: Mapped[str] = mapped_column(String(500), default="")
     widget_position: Mapped[str] = mapped_column(String(5), default="right")  # left, right
     widget_language: Mapped[str] = mapped_column(String(5), default="en")  # en, es
+    # Outside sales hours, ring on-shift salespeople before the pool (the ladder's
+    # LadderConfig.after_hours_store_first).
+    after_hours_store_first: Mapped[bool] = mapped_column(default=True)
 
 
 class Pool(Base):
@@ -128,6 +131,33 @@ class Operator(Base):
     # Sign-in throttling: consecutive wrong passwords, and the lockout they caused.
     failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
+    # An optional end of shift: after it the operator is not rung, whatever their channels.
+    shift_ends_at: Mapped[datetime | None]
+
+
+class PushSubscription(Base):
+    """One device of an operator that takes Web Push rings (the browser's PushSubscription)."""
+
+    __tablename__ = "push_subscriptions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
+    # The push service's URL for this device; a new subscription of the same device replaces it.
+    endpoint: Mapped[str] = mapped_column(String(1000), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(200))  # the device's public key (base64url)
+    auth: Mapped[str] = mapped_column(String(100))  # its authentication secret (base64url)
+    label: Mapped[str] = mapped_column(String(200), default="")  # "Chrome on Android"
+    created_at: Mapped[datetime]
+    last_ok_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+
+
+class ServerKey(Base):
+    """A key the installation generates once and every node shares (the VAPID key pair)."""
+
+    __tablename__ = "server_keys"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
 
 
 class Visitor(Base):

@@ -60,6 +60,7 @@ def dealership_view(row: Dealership) -> DealershipView:
             strategy=Strategy(row.ring_strategy),
             grace_s=row.grace_s,
             capture_window_s=row.capture_window_s,
+            after_hours_store_first=row.after_hours_store_first,
         ),
         theme=WidgetTheme(
             color=row.widget_color,

@@ -23,7 +23,8 @@ from chat_server.chats.operator_desk import (
     NotAllowed,
     Target,
 )
-from chat_server.chats.presence import set_offline, set_online, set_presence
+from chat_server.chats.presence import set_offline
+from chat_server.chats.roster_changes import choose_presence, console_opened
 from chat_server.contact_details import ContactError
 from chat_server.delivery.channels import conversation_channel, operator_channel
 from chat_server.delivery.fanout import encode
@@ -77,7 +78,7 @@ class ConsoleSession:
     async def run(self) -> None:
         self.rt.sockets.add_operator(self.operator.id)
         try:
-            await set_online(self.rt, [self.operator.id])
+            await console_opened(self.rt, self.operator.id)
             await self.rt.hub.join(operator_channel(self.operator.id), self.conn.inbox)
             await self._welcome()
             self.conn.start_writer()
@@ -124,6 +125,7 @@ class ConsoleSession:
                 operator_name=self.operator.name,
                 role=self.operator.role,
                 presence=start.presence,
+                reach=start.reach,
                 rings=start.rings,
                 conversations=await self._follow_owned(start.owned),
                 server_time=now,
@@ -219,7 +221,7 @@ class ConsoleSession:
 
     async def _presence(self, status: str) -> None:
         # Every console of this operator (other tabs, other nodes) shows the same status.
-        await set_presence(self.rt, self.operator.id, status)
+        await choose_presence(self.rt, self.operator.id, status)
 
     async def _chat(self, conversation_id: str) -> Target:
         """A conversation this operator may act on; foreign ones look like missing ones."""

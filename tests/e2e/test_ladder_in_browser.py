@@ -1,5 +1,7 @@
 """The ladder end to end in Chromium: (a) an Up, (b) the pool, (c) a captured lead,
-(d) after hours straight to the pool. Each on a real server on a loopback port."""
+(d) after hours straight to the pool when the dealership chose so, (e) after hours the
+salespeople on shift first (the default), and one who comes on shift while the chat rings is
+rung at once. Each on a real server on a loopback port."""
 
 from __future__ import annotations
 
@@ -149,7 +151,8 @@ async def test_c_nobody_answers_the_shopper_leaves_contact_details(
 async def test_d_after_hours_the_pool_is_rung_at_once(
     browser: Browser, start_server: Callable[..., ServerProcess]
 ) -> None:
-    server = start_server({"store_window": 30, "pool_window": 60})
+    # The dealership chose "outside sales hours, ring only the pool" (default: store first).
+    server = start_server({"store_window": 30, "pool_window": 60, "after_hours": "pool"})
     set_sales_hours(server, "--closed")
     alex = await signed_in_console(browser, server, ALEX)
     riley = await signed_in_console(browser, server, RILEY)
@@ -162,3 +165,29 @@ async def test_d_after_hours_the_pool_is_rung_at_once(
     row = await only_conversation(server)
     assert row.store_rung_at is None and row.pool_rung_at is not None
     assert row.owner_tier == "pool"
+
+
+async def test_e_after_hours_staff_on_shift_first_and_a_newcomer_is_rung_at_once(
+    browser: Browser, start_server: Callable[..., ServerProcess]
+) -> None:
+    # Nobody of the pool is on shift, so after the store window the widget asks for details.
+    server = start_server({"store_window": 12, "pool_window": 5})
+    set_sales_hours(server, "--closed")
+    alex = await signed_in_console(browser, server, ALEX)
+    shopper = await shopper_page(browser, server)
+    await shopper_says(shopper, "Anyone there tonight?")
+    await expect(shopper.locator("[data-dc=status]")).to_contain_text("Ringing the sales team")
+    await alex.locator("[data-testid=ring]").first.wait_for(timeout=3_000)
+    note = shopper.locator("[data-dc=hours-note]")
+    await expect(note).to_contain_text("Someone on our team can still help you now")
+    # Sam comes on shift while the chat rings: rung for it at once, not only for the next one.
+    sam = await signed_in_console(browser, server, "sam@demo-motors.test")
+    await sam.locator("[data-testid=ring]").first.wait_for(timeout=3_000)
+    row = await only_conversation(server)
+    assert row.store_rung_at is not None and row.pool_rung_at is None
+    # Nobody answers: the widget asks for details and no longer says someone can help now.
+    await expect(shopper.locator("[data-dc=status]")).to_contain_text(
+        "everyone is busy", timeout=20_000
+    )
+    await expect(note).not_to_contain_text("can still help")
+    await screenshot(shopper, "after-hours-lead-capture")

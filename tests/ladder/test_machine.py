@@ -45,6 +45,9 @@ from chat_server.ladder import (
 T0 = datetime(2025, 3, 3, 15, 0, tzinfo=UTC)
 CFG = LadderConfig()  # sticky 8, store 20, pool 25, step 8, ring all, grace 60, capture 300
 RR = dataclasses.replace(CFG, strategy=Strategy.ROUND_ROBIN)
+# A dealership that rings its store only in sales hours (tests/ladder/test_after_hours.py
+# covers the default, which rings on-shift staff first after hours too).
+HOURS_ONLY = dataclasses.replace(CFG, after_hours_store_first=False)
 
 STORE = (1, 2, 3)
 POOL = (11, 12)
@@ -67,9 +70,9 @@ def of_type(result: StepResult, kind: type) -> list:
     return [c for c in result.commands if isinstance(c, kind)]
 
 
-def pool_phase(roster: Roster = OPEN) -> LadderState:
+def pool_phase(roster: Roster = OPEN, config: LadderConfig = CFG) -> LadderState:
     """A conversation whose store window just ran out."""
-    return tick(start(Start(T0, roster), CFG).state, 20, roster).state
+    return tick(start(Start(T0, roster), config).state, 20, roster, config).state
 
 
 def connected(tier: Tier) -> LadderState:
@@ -228,8 +231,8 @@ def test_decline_by_someone_not_ringing_changes_nothing():
 # --- pool ring ----------------------------------------------------------------
 
 
-def test_store_closed_goes_to_the_pool_at_once():
-    result = start(Start(T0, CLOSED_STORE), CFG)
+def test_store_closed_goes_to_the_pool_at_once_when_it_rings_only_in_hours():
+    result = start(Start(T0, CLOSED_STORE), HOURS_ONLY)
     assert result.state.phase is Phase.RINGING_POOL
     assert result.state.pool_until == at(25)
     assert result.state.pool_rung_at == T0
@@ -258,9 +261,9 @@ def test_store_window_over_rings_the_pool_and_store_staff_quietly():
     assert result.state.ringing_pool == POOL
 
 
-def test_store_closing_during_the_window_cancels_store_rings():
-    state = start(Start(T0, OPEN), CFG).state
-    result = tick(state, 20, CLOSED_STORE)
+def test_store_closing_during_the_window_cancels_store_rings_when_it_rings_only_in_hours():
+    state = start(Start(T0, OPEN), HOURS_ONLY).state
+    result = tick(state, 20, CLOSED_STORE, HOURS_ONLY)
     assert result.commands[0] == CancelRings(STORE, CancelReason.TIMEOUT)
     assert not any(isinstance(c, Ring) and c.tier is Tier.STORE for c in result.commands)
     assert result.state.ringing_store == ()
@@ -322,10 +325,10 @@ def test_accept_refused_once_taken_in_capture_or_closed():
 
 def test_everyone_declining_in_the_pool_phase_goes_to_lead_capture_now():
     roster = Roster(store_open=False, store=STORE, pool=POOL)
-    state = pool_phase(roster)
-    state = step(state, Decline(11, at(21), roster), CFG).state
+    state = pool_phase(roster, HOURS_ONLY)
+    state = step(state, Decline(11, at(21), roster), HOURS_ONLY).state
     assert state.phase is Phase.RINGING_POOL
-    result = step(state, Decline(12, at(22), roster), CFG)
+    result = step(state, Decline(12, at(22), roster), HOURS_ONLY)
     assert result.state.phase is Phase.LEAD_CAPTURE
     assert result.state.capture_until == at(322)
     assert result.commands == (

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -30,6 +32,7 @@ from chat_server.ladder import (
     Phase,
     Ring,
     Roster,
+    RosterChanged,
     ShopperBack,
     ShopperLeft,
     Start,
@@ -49,8 +52,20 @@ from chat_server.ladder import (
 T0 = datetime(2025, 3, 9, 7, 59, 50, tzinfo=UTC)  # ten seconds before Chicago springs forward
 STORE_IDS = (1, 2, 3, 4, 5)
 POOL_IDS = (11, 12, 13)
+ALL_IDS = STORE_IDS + POOL_IDS
+TIERS = tuple(Tier)
 
+_T = TypeVar("_T")
+
+# Every strategy is built once, here: building one inside each draw (``st.just(x) | ...``)
+# made Hypothesis validate a fresh strategy per event, most of these tests' run time.
+# Choices that depend on the run (who is ringing, the usual roster) are made by drawing
+# an index from a fixed strategy instead.
+INDEX = st.integers(0, 23)
+COIN = st.booleans()
 seconds = st.integers(min_value=0, max_value=40).map(float) | st.sampled_from([0.25, 7.5])
+WHEN = st.sampled_from(("later", "wakeup", "just before"))
+LENGTH = st.integers(0, 25)
 
 configs = st.builds(
     LadderConfig,
@@ -61,24 +76,58 @@ configs = st.builds(
     strategy=st.sampled_from(Strategy),
     grace_s=st.integers(0, 90).map(float),
     capture_window_s=st.integers(0, 120).map(float),
+    after_hours_store_first=st.booleans(),
 )
+# A dealership that rings its store only in sales hours.
+hours_only_configs = configs.map(lambda c: replace(c, after_hours_store_first=False))
+
+STORE_LISTS = st.lists(st.sampled_from(STORE_IDS), unique=True, max_size=len(STORE_IDS))
+POOL_LISTS = st.lists(st.sampled_from(POOL_IDS), unique=True, max_size=len(POOL_IDS))
+# Mostly a sticky operator who is available, sometimes a stale one.
+STICKY = st.sampled_from(("none", "available", "anyone"))
 
 
-@st.composite
-def rosters(draw: st.DrawFn) -> Roster:
-    store = draw(st.lists(st.sampled_from(STORE_IDS), unique=True, max_size=len(STORE_IDS)))
-    pool = draw(st.lists(st.sampled_from(POOL_IDS), unique=True, max_size=len(POOL_IDS)))
-    # Mostly a sticky operator who is available, sometimes a stale one.
-    sticky = draw(st.none() | st.sampled_from(store or STORE_IDS) | st.sampled_from(STORE_IDS))
+def _roster(store: list[int], pool: list[int], store_open: bool, sticky: str, index: int) -> Roster:
+    choices = {"none": (None,), "available": tuple(store) or STORE_IDS, "anyone": STORE_IDS}
     return Roster(
-        store_open=draw(st.booleans()), store=tuple(store), pool=tuple(pool), sticky=sticky
+        store_open=store_open,
+        store=tuple(store),
+        pool=tuple(pool),
+        sticky=pick(choices[sticky], index),
     )
 
 
-ALL_IDS = STORE_IDS + POOL_IDS
+def rosters(store_open: st.SearchStrategy[bool] = COIN) -> st.SearchStrategy[Roster]:
+    return st.builds(_roster, STORE_LISTS, POOL_LISTS, store_open, STICKY, INDEX)
+
+
+ANY_ROSTER = rosters()
+CLOSED_ROSTER = rosters(st.just(False))  # a store outside its sales hours, all run long
+
 # Weighted towards ticks and declines: an early accept ends the interesting part of a run.
 KINDS = ["tick"] * 3 + ["decline"] * 2 + ["accept"] * 2 + ["left", "back", "contact", "close"]
-KINDS += ["transfer"]
+KINDS += ["transfer"] + ["roster"] * 2
+KIND = st.sampled_from(KINDS)
+# Rosters are mostly the usual one (staff rarely change within seconds), then the usual
+# one with newcomers (someone comes on shift), sometimes anything.
+ROSTER_SOURCE = st.sampled_from(("usual", "usual", "grown", "any"))
+TRANSFER_TO = st.just(()) | st.lists(st.sampled_from(ALL_IDS), max_size=2).map(tuple)
+# Events after the close need only be refused or ignored: a couple show it, and the
+# draws are better spent while the conversation still rings.
+AFTER_CLOSE = 2
+# While the conversation rings: mostly roster changes, a few seconds apart.
+RINGING_KINDS = st.sampled_from(["roster"] * 3 + ["tick", "decline", "accept"])
+SHORT_WAIT = st.integers(0, 6).map(float) | st.just(0.5)
+RINGING = (Phase.RINGING_STORE, Phase.RINGING_POOL)
+
+
+def pick(options: Sequence[_T], index: int) -> _T:
+    return options[index % len(options)]
+
+
+def draw_pick(data: st.DataObject, options: Sequence[_T]) -> _T:
+    """One of ``options`` (built at run time) through the fixed ``INDEX`` strategy."""
+    return pick(options, data.draw(INDEX))
 
 
 def next_time(data: st.DataObject, state: LadderState, now: datetime, config: LadderConfig):
@@ -87,34 +136,61 @@ def next_time(data: st.DataObject, state: LadderState, now: datetime, config: La
     wakeup = next_wakeup(state, config)
     if wakeup is None or wakeup < now:
         return later
-    return data.draw(st.sampled_from([later, wakeup, max(now, wakeup - timedelta(seconds=0.5))]))
+    when = data.draw(WHEN)
+    if when == "wakeup":
+        return wakeup
+    if when == "just before":
+        return max(now, wakeup - timedelta(seconds=0.5))
+    return later
 
 
-def draw_event(data: st.DataObject, state: LadderState, now: datetime, usual: Roster) -> Event:
+def draw_roster(data: st.DataObject, usual: Roster, anything: st.SearchStrategy[Roster]):
+    source = data.draw(ROSTER_SOURCE)
+    if source == "usual":
+        return usual
+    if source == "any":
+        return data.draw(anything)
+    store, pool = data.draw(STORE_LISTS), data.draw(POOL_LISTS)
+    return replace(
+        usual,
+        store=tuple(dict.fromkeys((*usual.store, *store))),
+        pool=tuple(dict.fromkeys((*usual.pool, *pool))),
+    )
+
+
+def draw_event(
+    data: st.DataObject,
+    state: LadderState,
+    now: datetime,
+    usual: Roster,
+    anything: st.SearchStrategy[Roster] = ANY_ROSTER,
+    kinds: st.SearchStrategy[str] = KIND,
+) -> Event:
     """One event at ``now``, preferring operators who are actually being rung.
 
-    Rosters are mostly ``usual`` (staff rarely change within seconds), sometimes anything.
+    Rosters are drawn by ``draw_roster`` (``anything`` when not the usual one).
     """
-    roster = st.just(usual) | rosters()
     ringing = (*state.ringing_store, *state.ringing_pool)
-    who = (
-        st.sampled_from(ringing) | st.sampled_from(ALL_IDS) if ringing else st.sampled_from(ALL_IDS)
-    )
-    kind = data.draw(st.sampled_from(KINDS), label="kind")
+
+    def who() -> int:
+        return draw_pick(data, ringing if ringing and data.draw(COIN) else ALL_IDS)
+
+    kind = data.draw(kinds, label="kind")
     if kind == "tick":
-        return Tick(now, data.draw(roster))
+        return Tick(now, draw_roster(data, usual, anything))
+    if kind == "roster":
+        return RosterChanged(now, draw_roster(data, usual, anything))
     if kind == "accept":
-        operator = data.draw(who)
+        operator = who()
         natural = Tier.POOL if operator in POOL_IDS else Tier.STORE
-        return Accept(operator, data.draw(st.just(natural) | st.sampled_from(Tier)), now)
+        return Accept(operator, natural if data.draw(COIN) else draw_pick(data, TIERS), now)
     if kind == "decline":
-        return Decline(data.draw(who), now, data.draw(roster))
+        return Decline(who(), now, draw_roster(data, usual, anything))
     if kind == "transfer":
-        owner = st.sampled_from(ALL_IDS)
-        operator = data.draw(st.just(state.owner) | owner if state.owner else owner)
-        to = data.draw(st.just(()) | st.lists(st.sampled_from(ALL_IDS), max_size=2).map(tuple))
-        tier = data.draw(st.sampled_from(Tier))
-        return Transfer(operator, now, data.draw(roster), to, tier)
+        owner = state.owner if state.owner and data.draw(COIN) else draw_pick(data, ALL_IDS)
+        to = data.draw(TRANSFER_TO)
+        tier = draw_pick(data, TIERS)
+        return Transfer(owner, now, draw_roster(data, usual, anything), to, tier)
     simple = {"left": ShopperLeft, "back": ShopperBack, "contact": ContactGiven, "close": Close}
     return simple[kind](now)
 
@@ -128,9 +204,16 @@ class Run:
     commands: list[Command] = field(default_factory=list)
     live: set[int] = field(default_factory=set)  # rings the shell believes are out
     declined: set[int] = field(default_factory=set)  # never to be rung again
+    fed_closed: int = 0  # events fed to the closed conversation
+
+    def finished(self) -> bool:
+        """Closed and shown a few events since: further draws would add little."""
+        return self.fed_closed >= AFTER_CLOSE
 
     def feed(self, event: Event) -> None:
         before = self.state
+        if before is not None and before.phase is Phase.CLOSED:
+            self.fed_closed += 1
         try:
             result = (
                 start(event, self.config) if before is None else step(before, event, self.config)
@@ -138,7 +221,7 @@ class Run:
         except IllegalTransition as exc:
             assert before is not None
             assert exc.phase is before.phase
-            assert not may_apply(before, event), f"refused {event} in {before.phase}"
+            assert not may_apply(before, event, self.config), f"refused {event} in {before.phase}"
             return
         self.check_call(before, event, result)
         self.state = result.state
@@ -160,6 +243,8 @@ class Run:
                 self.live.discard(command.operator)
         assert self.live == set(state.ringing_store) | set(state.ringing_pool)
         check_rings_within_window(state, result)
+        if isinstance(event, RosterChanged):
+            check_newcomers_ringing(state, event, self.config)
         finishes = [c for c in result.commands if isinstance(c, Finish)]
         newly_closed = state.phase is Phase.CLOSED and (
             before is None or before.phase is not Phase.CLOSED
@@ -186,7 +271,7 @@ class Run:
         return [c for c in self.commands if isinstance(c, CreateLead)]
 
 
-def may_apply(state: LadderState, event: Event) -> bool:
+def may_apply(state: LadderState, event: Event, config: LadderConfig) -> bool:
     """Whether the spec says ``event`` is accepted (or a harmless no-op) in ``state``."""
     phase = state.phase
     if isinstance(event, Accept):
@@ -197,7 +282,8 @@ def may_apply(state: LadderState, event: Event) -> bool:
             phase is Phase.RINGING_STORE and event.tier is Tier.STORE
         )
     if isinstance(event, Transfer):
-        wanted = event.to or (event.roster.store if event.roster.store_open else ())
+        may_ring_store = event.roster.store_open or config.after_hours_store_first
+        wanted = event.to or (event.roster.store if may_ring_store else ())
         return (
             phase is Phase.CONNECTED
             and event.operator == state.owner
@@ -208,7 +294,27 @@ def may_apply(state: LadderState, event: Event) -> bool:
         return phase is Phase.CONNECTED
     if isinstance(event, Decline):
         return phase is not Phase.CLOSED
+    # Tick, RosterChanged and the shopper's events are accepted (or harmless) anywhere.
     return not isinstance(event, Start)
+
+
+def check_newcomers_ringing(state: LadderState, event: RosterChanged, config: LadderConfig):
+    """After a roster change, everyone on the roster for a tier that rings now is ringing.
+
+    Except who declined: in the pool phase, the receptionists (and the store staff,
+    quietly, when the store may be rung); in a ring-all store phase past the sticky step,
+    the store staff.
+    """
+    ringing = {*state.ringing_store, *state.ringing_pool}
+    roster = event.roster
+    may_ring_store = roster.store_open or config.after_hours_store_first
+    ring_all = config.strategy is Strategy.RING_ALL and state.sticky_done
+    due: tuple[int, ...] = ()
+    if state.phase is Phase.RINGING_POOL:
+        due = (*roster.pool, *roster.store) if may_ring_store else roster.pool
+    elif state.phase is Phase.RINGING_STORE and ring_all and may_ring_store:
+        due = roster.store
+    assert {o for o in due if o not in state.declined} <= ringing
 
 
 def check_rings_within_window(state: LadderState, result: StepResult) -> None:
@@ -237,6 +343,10 @@ def check_state(state: LadderState, config: LadderConfig) -> None:
         assert state.ringing_store == state.ringing_pool == ()
     if transferring:
         assert state.ringing_store or state.ringing_pool
+    one_at_a_time = not state.sticky_done or config.strategy is Strategy.ROUND_ROBIN
+    if state.phase is Phase.RINGING_STORE and one_at_a_time:
+        # The sticky step and round-robin ring one person, roster changes or not.
+        assert len(state.ringing_store) == 1
     wakeup = next_wakeup(state, config)
     if state.phase is Phase.CLOSED:
         assert wakeup is None
@@ -250,12 +360,14 @@ def check_state(state: LadderState, config: LadderConfig) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(config=configs, first=rosters(), final=rosters(), data=st.data())
+@given(config=configs, first=ANY_ROSTER, final=ANY_ROSTER, data=st.data())
 def test_ladder_invariants(config, first, final, data):
     run = Run(config)
     run.feed(Start(T0, first))
     now = T0
-    for _ in range(data.draw(st.integers(0, 25), label="length")):
+    for _ in range(data.draw(LENGTH, label="length")):
+        if run.finished():
+            break
         now = next_time(data, run.state, now, config)
         run.feed(draw_event(data, run.state, now, first))
 
@@ -296,17 +408,70 @@ def test_ladder_invariants(config, first, final, data):
 
 
 @settings(max_examples=300, deadline=None)
-@given(config=configs, first=rosters(), data=st.data())
+@given(config=configs, first=ANY_ROSTER, data=st.data())
 def test_ticks_are_idempotent(config, first, data):
-    """A second Tick at the same time never changes anything (deadlines may fire twice)."""
+    """A second Tick or RosterChanged at the same time never changes anything.
+
+    Deadlines may fire twice, and the shell may report one roster change twice.
+    """
     state = start(Start(T0, first), config).state
     now = T0
-    for _ in range(data.draw(st.integers(0, 25), label="length")):
+    fed_closed = 0  # events fed to the closed conversation, as in ``Run.finished``
+    for _ in range(data.draw(LENGTH, label="length")):
+        if state.phase is Phase.CLOSED:
+            fed_closed += 1
+        if fed_closed > AFTER_CLOSE:
+            break
         now = next_time(data, state, now, config)
         event = draw_event(data, state, now, first)
         try:
             state = step(state, event, config).state
         except IllegalTransition:
             continue
-        if isinstance(event, Tick):
+        if isinstance(event, Tick | RosterChanged):
             assert step(state, event, config) == StepResult(state, ())
+
+
+@settings(max_examples=300, deadline=None)
+@given(config=hours_only_configs, first=CLOSED_ROSTER, final=CLOSED_ROSTER, data=st.data())
+def test_a_closed_store_is_never_rung_unless_the_dealer_chose_so(config, first, final, data):
+    """Store closed all along and the after-hours choice off: no store ring, quiet or not.
+
+    Only a transfer may ring store staff then (the owner names them), so the run is
+    checked up to the first one.
+    """
+    run = Run(config)
+    run.feed(Start(T0, first))
+    now = T0
+    for _ in range(data.draw(LENGTH, label="length")):
+        if run.finished():
+            break
+        now = next_time(data, run.state, now, config)
+        event = draw_event(data, run.state, now, first, CLOSED_ROSTER)
+        if isinstance(event, Transfer):
+            break
+        run.feed(event)
+    else:
+        run.feed(Tick(now + timedelta(days=1), final))
+    assert not [c for c in run.commands if isinstance(c, Ring) and c.tier is Tier.STORE]
+    assert run.state.store_rung_at is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(config=configs, first=ANY_ROSTER, data=st.data())
+def test_whoever_comes_on_shift_while_their_tier_rings_is_rung_at_once(config, first, data):
+    """Roster changes while the conversation rings, a few seconds apart.
+
+    ``Run`` checks after each ``RosterChanged`` (``check_newcomers_ringing``): in the
+    pool phase every receptionist on the roster who has not declined is ringing; in a
+    ring-all store phase past the sticky step, every store operator likewise; and the
+    usual invariants (no ring after a decline, rings within their window).
+    """
+    run = Run(config)
+    run.feed(Start(T0, first))
+    now = T0
+    for _ in range(data.draw(LENGTH, label="length")):
+        if run.state.phase not in RINGING:
+            break
+        now += timedelta(seconds=data.draw(SHORT_WAIT, label="wait"))
+        run.feed(draw_event(data, run.state, now, first, kinds=RINGING_KINDS))

@@ -150,7 +150,7 @@ def test_note() -> None:
 
 
 def test_small_console_frames() -> None:
-    same(SAMPLES["presence_frame"](), {"type": "presence", "status": "away"})
+    same(SAMPLES["presence_frame"](), {"type": "presence", "status": "away", "reach": None})
     same(
         SAMPLES["ring_cancelled_frame"](),
         {"type": "ring_cancelled", "conversation": "c-1", "reason": "taken"},
@@ -250,6 +250,7 @@ def test_console_welcome() -> None:
             "type": "welcome",
             "operator": {"id": 11, "name": "Riley Chen", "role": "salesperson"},
             "presence": "available",
+            "reach": None,
             "rings": [SAMPLES["ring_frame"]()],
             "conversations": [SAMPLES["conversation_frame"]()],
             "server_time": "2026-11-22T18:04:05.123000+00:00",

@@ -140,6 +140,7 @@ class InProcessServer:
             if f"{name}_s" in admin_commands.LADDER_FIELDS
         }
         strategy = self.ladder.get("strategy")
+        after_hours = self.ladder.get("after_hours")  # store-first or pool, as the CLI flag
         async with (
             open_database(self.database_url) as db,
             db.sessions() as session,
@@ -148,7 +149,13 @@ class InProcessServer:
             # On a copy of the seeded world this only adds this server's origins.
             await seed_demo(session, origins)
             await admin_commands.set_ladder(
-                session, DEMO_SLUG, strategy=str(strategy) if strategy else None, **timings
+                session,
+                DEMO_SLUG,
+                strategy=str(strategy) if strategy else None,
+                after_hours_store_first=(
+                    None if after_hours is None else after_hours == "store-first"
+                ),
+                **timings,
             )
 
     async def _serve(self, sock: socket.socket, timeout: float) -> None:
