@@ -105,15 +105,37 @@ async def mark_offline(
     return bool(marked.rowcount)  # type: ignore[attr-defined]
 
 
-async def set_presence(rt: Runtime, operator_id: int, status: str) -> None:
+MAX_SHIFT = timedelta(hours=24)
+
+
+class BadShiftEnd(ValueError):
+    """An end of shift in the past or more than a day ahead; the message says which."""
+
+
+def check_shift_end(until: datetime | None, now: datetime) -> datetime | None:
+    if until is None:
+        return None
+    if until <= now:
+        raise BadShiftEnd("the end of the shift has already passed")
+    if until > now + MAX_SHIFT:
+        raise BadShiftEnd("a shift ends within 24 hours")
+    return until
+
+
+async def set_presence(
+    rt: Runtime, operator_id: int, status: str, until: datetime | None = None
+) -> None:
     """Store the status and show it on every console of this operator (all tabs, all nodes),
-    with whether they will be rung now (chats/reachability.py)."""
+    with whether they will be rung now (chats/reachability.py). ``until``, with available,
+    is the end of their shift (``BadShiftEnd`` when past or over a day ahead); any change of
+    status without one clears it."""
     now = rt.clock.now()
+    shift_ends_at = check_shift_end(until, now) if status == "available" else None
     async with rt.db.sessions() as session, session.begin():
         await session.execute(
             update(Operator)
             .where(Operator.id == operator_id)
-            .values(presence=status, presence_at=now)
+            .values(presence=status, presence_at=now, shift_ends_at=shift_ends_at)
         )
         reach = await reach_now(session, operator_id, now)
     frame = presence_frame(status, reach.as_json() if reach else None)

@@ -7,7 +7,7 @@ pool, or (once the console tab is closed) when no phone of theirs takes rings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,14 +24,21 @@ class Reach:
     """``rung``: whether a chat arriving now would ring them. ``reason`` says why (or why
     not): on_shift, not_available, closed_pool_only (outside sales hours this dealership
     rings only the pool), not_rung (their role answers no rings). ``phones``: how many
-    devices take Web Push rings, so the console can warn that closing the tab ends rings."""
+    devices take Web Push rings, so the console can warn that closing the tab ends rings.
+    ``until``: the end of their shift, if they set one."""
 
     rung: bool
     reason: str
     phones: int
+    until: datetime | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"rung": self.rung, "reason": self.reason, "phones": self.phones}
+        return {
+            "rung": self.rung,
+            "reason": self.reason,
+            "phones": self.phones,
+            "until": self.until.isoformat() if self.until else None,
+        }
 
 
 def reach_of(
@@ -67,10 +74,11 @@ async def reach_now(session: AsyncSession, operator_id: int, at: datetime) -> Re
         dealership = dealership_view(await session.get_one(Dealership, operator.dealership_id))
         store_open = dealership.is_open("sales", at)
         after_hours_store_first = dealership.config.after_hours_store_first
-    return reach_of(
+    reach = reach_of(
         role=operator.role,
         presence=operator.presence,
         phones=int(phones or 0),
         store_open=store_open,
         after_hours_store_first=after_hours_store_first,
     )
+    return replace(reach, until=operator.shift_ends_at)

@@ -9,6 +9,7 @@ salesperson who became available while a shopper waited was rung only for the ne
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -66,9 +67,12 @@ async def roster_changed(rt: Runtime, operator_id: int) -> int:
     return told
 
 
-async def choose_presence(rt: Runtime, operator_id: int, status: str) -> None:
-    """The operator chose a status; choosing "available" puts them on waiting chats' rings."""
-    await set_presence(rt, operator_id, status)
+async def choose_presence(
+    rt: Runtime, operator_id: int, status: str, until: datetime | None = None
+) -> None:
+    """The operator chose a status (and maybe the end of their shift); choosing "available"
+    puts them on waiting chats' rings. ``BadShiftEnd`` for an end in the past or too far."""
+    await set_presence(rt, operator_id, status, until)
     if status == "available":
         await roster_changed(rt, operator_id)
 

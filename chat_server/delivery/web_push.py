@@ -126,6 +126,10 @@ class WebPushSender:
             log.warning("web push queue full; dropped a push to %d operators", len(job.operators))
             self._count("dropped")
 
+    async def drained(self) -> None:
+        """Wait until every push queued so far has been sent (or has failed)."""
+        await self._queue.join()
+
     async def __aenter__(self) -> Self:
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_S))
         self._workers = [

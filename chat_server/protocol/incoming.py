@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 MAX_BODY_CHARS = 4000
@@ -277,9 +278,26 @@ def parse_visitor_frame(
 # --- console frames -------------------------------------------------------------
 
 
+def _shift_end(raw: object) -> datetime | None:
+    """``until`` of a ``presence`` frame: absent or null, or an ISO 8601 time with its offset."""
+    if raw is None:
+        return None
+    problem = "'until' must be a date and time with its offset, e.g. 2026-12-03T18:00:00-06:00"
+    if not isinstance(raw, str) or len(raw) > 40:
+        raise FrameError("bad_field", problem, "until")
+    try:
+        until = datetime.fromisoformat(raw)
+    except ValueError:
+        raise FrameError("bad_field", problem, "until") from None
+    if until.tzinfo is None:
+        raise FrameError("bad_field", problem, "until")
+    return until
+
+
 @dataclass(frozen=True)
 class SetPresence:
     status: str
+    until: datetime | None = None  # the end of the shift, with "available"
 
 
 @dataclass(frozen=True)
@@ -349,7 +367,7 @@ def parse_console_frame(
         status = frame.get("status")
         if status not in PRESENCE_STATUSES:
             raise FrameError("bad_field", "'status' must be available, busy or away", "status")
-        return SetPresence(status)
+        return SetPresence(status, _shift_end(frame.get("until")))
     if kind in ("accept", "decline", "close"):
         return ConversationAction(kind, conversation_field(frame))
     if kind == "transfer":

@@ -23,7 +23,7 @@ from chat_server.chats.operator_desk import (
     NotAllowed,
     Target,
 )
-from chat_server.chats.presence import set_offline
+from chat_server.chats.presence import BadShiftEnd, set_offline
 from chat_server.chats.roster_changes import choose_presence, console_opened
 from chat_server.contact_details import ContactError
 from chat_server.delivery.channels import conversation_channel, operator_channel
@@ -195,7 +195,7 @@ class ConsoleSession:
         try:
             request = parse_console_frame(decode(text))
             if isinstance(request, SetPresence):
-                await self._presence(request.status)
+                await self._presence(request)
             elif isinstance(request, TransferRequest):
                 await self._transfer(request)
             elif isinstance(request, ConversationAction):
@@ -219,9 +219,12 @@ class ConsoleSession:
             )
             await self.conn.send(error_frame("unavailable", "storage unavailable; retry"))
 
-    async def _presence(self, status: str) -> None:
+    async def _presence(self, request: SetPresence) -> None:
         # Every console of this operator (other tabs, other nodes) shows the same status.
-        await choose_presence(self.rt, self.operator.id, status)
+        try:
+            await choose_presence(self.rt, self.operator.id, request.status, request.until)
+        except BadShiftEnd as bad:
+            raise FrameError("bad_field", str(bad), "until") from None
 
     async def _chat(self, conversation_id: str) -> Target:
         """A conversation this operator may act on; foreign ones look like missing ones."""

@@ -45,4 +45,5 @@ def test_phones_are_counted_whatever_the_answer() -> None:
         "rung": False,
         "reason": "not_available",
         "phones": 2,
+        "until": None,
     }

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import select
 
+from chat_server.chats.presence import sweep_away
 from chat_server.store.models import Operator, PushSubscription
 from tests.support.clients import console, sign_in_cookie, visitor
 from tests.support.inprocess import InProcessServer
@@ -174,3 +175,33 @@ async def test_a_manager_sees_who_can_be_rung_and_by_what(serve_inprocess: Serve
         assert rows["Alex"] == "Alex Rivera Available 1 phone Yes"
         assert rows["Sam"] == "Sam Patel Away nothing: not reachable No"
         assert rows["Morgan"].startswith("Morgan Lee manager")
+
+
+async def test_after_the_end_of_a_shift_the_phone_is_not_rung(serve_inprocess: Serve) -> None:
+    server = await _server(serve_inprocess)
+    async with PushService(expected_public_key=await _public_key(server)) as service:
+        await _phone(server, ALEX, service)
+        alex, _ = await console(server.url, ALEX)
+        now = server.clock.now()
+        for bad in ("tonight", "2026-12-03T18:00:00", (now - timedelta(minutes=1)).isoformat()):
+            await alex.send({"type": "presence", "status": "available", "until": bad})
+            await alex.expect("error", code="bad_field", field="until")
+        until = (now + timedelta(minutes=30)).isoformat()
+        await alex.send({"type": "presence", "status": "available", "until": until})
+        frame = await alex.expect("presence", status="available")
+        assert frame["reach"]["until"] == until and frame["reach"]["phones"] == 1
+        await alex.socket.close()
+        await server.advance(31 * 60)
+        conversation = await _shopper_asks(server)
+        await server.runtime.push.drained()  # type: ignore[union-attr]  # queued at commit
+        assert not [d for d in service.deliveries if d.json().get("conversation") == conversation]
+        assert await sweep_away(server.runtime, grace_s=60) == [
+            await _operator_id(server, ALEX)
+        ]
+
+
+async def _operator_id(server: InProcessServer, email: str) -> int:
+    async with server.runtime.db.sessions() as session:
+        found = await session.scalar(select(Operator.id).where(Operator.email == email))
+    assert found is not None
+    return found
