@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 REFERENCE_RATE = 1_000  # DESIGN.md: T2 p99 ≤ 25 ms at 1,000 messages/s
+PUSH_RING_P99_MS = 250.0  # issue 13, item 7: a ring reaches every phone (T5)
 
 Result = dict[str, Any]
 
@@ -93,6 +94,8 @@ def figures(idle_counts: list[int], rates: list[int]) -> list[Figure]:
         ),
         Figure("t3_p50", "T3 ring p50", "ms", False, _get("t3", "p50_ms")),
         Figure("t3_p99", "T3 ring p99", "ms", False, _get("t3", "p99_ms")),
+        Figure("t5_p50", "T5 push ring p50", "ms", False, _get("t5", "p50_ms")),
+        Figure("t5_p99", "T5 push ring p99", "ms", False, _get("t5", "p99_ms")),
         Figure("t4_rate", "T4 handshakes per second", "/s", True, _get("t4", "handshakes_per_s")),
         Figure("t4_recover", "T4 time to recover", "s", False, _get("t4", "time_to_recover_s")),
     ]
@@ -145,6 +148,15 @@ def targets_met(
     )
     ring = _get("t3", "p99_ms")(dealer)
     checks.append(("ring p99 ≤ 50 ms", _show(ring, "ms"), None if ring is None else ring <= 50))
+    push = _get("t5", "p99_ms")(dealer)
+    missed = _get("t5", "missed")(dealer) or 0
+    checks.append(
+        (
+            f"push ring p99 ≤ {PUSH_RING_P99_MS:.0f} ms, no phone missed (issue 13)",
+            _show(push, "ms") + (f" ({missed:,.0f} missed)" if missed else ""),
+            None if push is None else push <= PUSH_RING_P99_MS and not missed,
+        )
+    )
     return checks
 
 

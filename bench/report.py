@@ -40,6 +40,16 @@ METHOD = """\
   department around the clock, then one new shopper after another sends a first message;
   the delay to the `ring` frame is recorded at every console. For the relays the analogue is
   the first message relayed to a room holding all consoles.
+- **T5** (dealer-chat only) is T3's rings reaching phones instead of consoles (as many
+  salespeople and rings as T3): each salesperson registers one Web Push subscription (`POST
+  /console/api/push/devices`, as the console's "Ring my phone" does), chooses "available" on
+  a console socket and closes it, so a phone is their only channel. The push service is the
+  benchmark's own (`bench/push_receiver.py`, on the load generator's core and clock; the
+  server runs with `DEALER_CHAT_PUSH_LOOPBACK=1` to accept its `http://127.0.0.1` endpoints):
+  it answers every push 201 at once and notes when it read it. From just before the shopper's
+  first `message` frame is sent to that moment, over every (ring, phone) pair; a push counts
+  when its `Topic` names the chat and its body, decrypted after the run, is that chat's ring.
+  One untimed ring first (connections to the push service, the VAPID token).
 - **T4** drops every socket at once (TCP reset) and reconnects them all, with the load
   generator keeping up to its in-flight limit of handshakes going; a handshake is the
   websocket upgrade plus the application's own (hello/welcome, join/joined).
@@ -109,7 +119,7 @@ def render(results: dict[str, Any]) -> str:
             row += [_num(picked[key]), _ratio(picked[key], picked["b0"])]
             row.append(_ratio(picked[key], picked["p1"]))
         out.append("| " + " | ".join(row) + " |")
-    out += ["", "### Targets (DESIGN.md, Performance)", ""]
+    out += ["", "### Targets (DESIGN.md, Performance; the push ring: issue 13)", ""]
     out.append("| target | " + " | ".join(labels[k] for k in DEALER) + " |")
     out.append("|---|" + "---|" * len(DEALER))
     checks = {
@@ -165,7 +175,7 @@ def _chat_steps(targets: dict[str, Any], labels: dict[str, str], ref: int | None
 def _errors(targets: dict[str, Any], labels: dict[str, str]) -> list[str]:
     lines = []
     for key, result in targets.items():
-        for scenario in ("t1", "t2", "t3", "t4"):
+        for scenario in ("t1", "t2", "t3", "t4", "t5"):
             part = result.get(scenario) or {}
             for error in part.get("errors") or []:
                 lines.append(f"- {labels.get(key, key)} {scenario.upper()}: `{error}`")

@@ -55,6 +55,11 @@ NO_ABUSE_LIMITS = {
 }
 
 
+# T5 rings phones through a push service of the benchmark's own, on http://127.0.0.1 (a real
+# one is https://); the server accepts such endpoints only with this (chat_server/settings.py).
+PUSH_LOOPBACK = {"DEALER_CHAT_PUSH_LOOPBACK": "1"}
+
+
 @dataclass(frozen=True)
 class TargetSpec:
     key: str
@@ -173,7 +178,11 @@ def running(spec: TargetSpec, workdir: Path) -> Iterator[RunningTarget]:
                     cwd=REPO,
                     stdout=log,
                     stderr=subprocess.STDOUT,
-                    env={**os.environ, **NO_ABUSE_LIMITS},
+                    env={
+                        **os.environ,
+                        **NO_ABUSE_LIMITS,
+                        **(PUSH_LOOPBACK if spec.kind == "dealer-chat" else {}),
+                    },
                 )
         stack.callback(_stop, process)
         database_url = urls.get(

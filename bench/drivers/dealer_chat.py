@@ -5,6 +5,8 @@ shopper (the same visitor token): tab A's first message starts the conversation,
 it (``conversation_started``) and receives A's later messages as ``message`` frames. Consoles
 are salespeople created in the database, signed in over HTTP and set available; a new
 shopper's first message rings all of them (the runner starts the demo with ``ring_all``).
+Phones (T5) are salespeople of the same store who registered a Web Push subscription through
+the console's API, chose "available" on a console socket and closed it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import asyncio
 import itertools
 import json
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -32,6 +37,16 @@ START_ATTEMPTS = 5
 CLOSE_RESYNC = 1012  # "service restart": reconnect at once (docs/protocol.md)
 START_WAIT_S = 30.0
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class PhoneOwner:
+    """A salesperson whose only channel is a phone: what it takes to remove it again."""
+
+    email: str
+    cookie: str
+    csrf: str
+    device_id: int
 
 
 def decode(peer: Peer, text: str) -> Decoded:
@@ -143,8 +158,8 @@ class DealerChatDriver(Driver):
         emails = await self._create_salespeople(count)
         return [await self._console(email) for email in emails]
 
-    async def _create_salespeople(self, count: int) -> list[str]:
-        emails = [f"bench{n}@demo-motors.test" for n in range(count)]
+    async def _create_salespeople(self, count: int, prefix: str = "bench") -> list[str]:
+        emails = [f"{prefix}{n}@demo-motors.test" for n in range(count)]
 
         async def create(session: AsyncSession) -> None:
             # Rings go to the store only while its sales department is open.
@@ -153,7 +168,7 @@ class DealerChatDriver(Driver):
                 await admin.create_operator(
                     session,
                     email=email,
-                    name=f"Bench Seller {n}",
+                    name=f"{prefix.title()} Seller {n}",
                     role="salesperson",
                     password=DEMO_PASSWORD,
                     dealership=DEMO_SLUG,
@@ -162,27 +177,38 @@ class DealerChatDriver(Driver):
         await with_session(self.database_url, create)
         return emails
 
-    async def _sign_in(self, email: str) -> str:
+    @asynccontextmanager
+    async def _http(self) -> AsyncIterator[httpx.AsyncClient]:
         # Sign-ins are throttled per client address: spread them like the sockets.
-        source = next(self.dialer.sources)
-        transport = httpx.AsyncHTTPTransport(local_address=source)
+        transport = httpx.AsyncHTTPTransport(local_address=next(self.dialer.sources))
         async with httpx.AsyncClient(
             base_url=self.base_url, transport=transport, follow_redirects=False, timeout=30
         ) as http:
-            page = await http.get("/console/sign-in")
-            token = CSRF.search(page.text)
-            if token is None:
-                raise RuntimeError("the sign-in page has no CSRF token")
-            response = await http.post(
-                "/console/sign-in",
-                data={"email": email, "password": DEMO_PASSWORD, "csrf_token": token.group(1)},
-            )
-            if response.status_code != 303:
-                raise RuntimeError(f"sign-in of {email} failed: {response.status_code}")
-            return "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+            yield http
 
-    async def _console(self, email: str) -> Peer:
-        cookie = await self._sign_in(email)
+    async def _sign_in_on(self, http: httpx.AsyncClient, email: str) -> None:
+        page = await http.get("/console/sign-in")
+        token = CSRF.search(page.text)
+        if token is None:
+            raise RuntimeError("the sign-in page has no CSRF token")
+        response = await http.post(
+            "/console/sign-in",
+            data={"email": email, "password": DEMO_PASSWORD, "csrf_token": token.group(1)},
+        )
+        if response.status_code != 303:
+            raise RuntimeError(f"sign-in of {email} failed: {response.status_code}")
+
+    @staticmethod
+    def _cookie(http: httpx.AsyncClient) -> str:
+        return "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+
+    async def _sign_in(self, email: str) -> str:
+        async with self._http() as http:
+            await self._sign_in_on(http, email)
+            return self._cookie(http)
+
+    async def _console(self, email: str, cookie: str | None = None) -> Peer:
+        cookie = cookie or await self._sign_in(email)
         peer = await self.dialer.open(
             f"{self.ws_url}/ws/console", decode, origin=self.origin, headers={"Cookie": cookie}
         )
@@ -193,3 +219,55 @@ class DealerChatDriver(Driver):
         if answer.get("status") != "available":
             raise RuntimeError(f"console {email} did not become available: {answer}")
         return peer
+
+    # --- phones (T5) ----------------------------------------------------------------
+
+    async def phone_owners(self, subscriptions: list[dict[str, Any]]) -> list[PhoneOwner]:
+        """One new salesperson per subscription, on shift with only that phone to ring.
+
+        Each signs in, registers the subscription as the console's "Ring my phone" does
+        (``POST /console/api/push/devices`` with the console page's CSRF token), chooses
+        "available" on a console socket and closes it.
+        """
+        emails = await self._create_salespeople(len(subscriptions), prefix="push")
+        return [await self._phone_owner(e, s) for e, s in zip(emails, subscriptions, strict=True)]
+
+    async def _phone_owner(self, email: str, subscription: dict[str, Any]) -> PhoneOwner:
+        async with self._http() as http:
+            await self._sign_in_on(http, email)
+            page = await http.get("/console")
+            csrf = CSRF.search(page.text)
+            if csrf is None:
+                raise RuntimeError(f"the console page of {email} has no CSRF token")
+            added = await http.post(
+                "/console/api/push/devices",
+                json={"subscription": subscription, "label": f"bench phone of {email}"},
+                headers={"X-CSRF-Token": csrf.group(1), "Origin": self.origin},
+            )
+            if added.status_code != 201:
+                raise RuntimeError(f"{email}'s phone was refused: {added.status_code} {added.text}")
+            owner = PhoneOwner(email, self._cookie(http), csrf.group(1), int(added.json()["id"]))
+        console = await self._console(email, owner.cookie)
+        await console.close()
+        return owner
+
+    async def remove_phones(self, owners: list[PhoneOwner]) -> None:
+        """Take the phones off again, so later rings on this server go to consoles only."""
+        for owner in owners:
+            async with self._http() as http:
+                removed = await http.post(
+                    f"/console/api/push/devices/{owner.device_id}/delete",
+                    headers={
+                        "Cookie": owner.cookie,
+                        "X-CSRF-Token": owner.csrf,
+                        "Origin": self.origin,
+                    },
+                )
+                if removed.status_code != 204:
+                    raise RuntimeError(f"{owner.email}'s phone stayed: {removed.status_code}")
+
+    async def first_message(self, visitor: Peer, body: str, trial: int) -> asyncio.Future[Any]:
+        """Send the first message (as ``start_chat``); the future gets its ``ack`` frame."""
+        acked = visitor.want("ack")
+        await self.start_chat(visitor, body, trial)
+        return acked

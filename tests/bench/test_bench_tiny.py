@@ -52,6 +52,14 @@ def test_tiny_bench_writes_report_and_json(tmp_path: Path) -> None:
         assert ring["consoles"] == results["sizes"]["consoles"], (key, ring)
         assert ring["count"] > 0 and 0 < ring["p50_ms"] <= ring["p99_ms"], (key, ring)
 
+        if key.startswith("dc-"):  # T5, rings on phones, is dealer-chat's alone
+            push = target["t5"]
+            assert push["phones"] == results["sizes"]["consoles"] and push["missed"] == 0, (
+                key,
+                push,
+            )
+            assert push["count"] > 0 and 0 < push["p50_ms"] <= push["p99_ms"], (key, push)
+
     report = markdown.read_text()
     for heading in ("# Benchmarks", "## Machine", "## Results", "## Commands", "÷ B0", "÷ P1"):
         assert heading in report
