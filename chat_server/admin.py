@@ -27,6 +27,7 @@ LADDER_FIELDS = (
     "round_robin_step_s",
     "grace_s",
     "capture_window_s",
+    "text_after_s",
 )
 
 

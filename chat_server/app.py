@@ -16,9 +16,11 @@ from chat_server.broker import Hub, open_broker, open_rate_limiter
 from chat_server.chats.append_batcher import AppendBatcher
 from chat_server.chats.ladder_shell import advance
 from chat_server.chats.presence import PresenceHeartbeat
+from chat_server.chats.ring_texts import send_ring_text
 from chat_server.clock import Clock, SystemClock
 from chat_server.deadlines import DeadlineRunner
 from chat_server.delivery.channels import SHARED_PREFIXES
+from chat_server.delivery.texts import open_text_sender
 from chat_server.delivery.vapid_keys import load_vapid_keys
 from chat_server.delivery.web_push import WebPushSender
 from chat_server.ladder.types import Tick
@@ -42,6 +44,10 @@ from operator_console.routes import console_routes, console_templates
 def ladder_deadline_handler(rt: Runtime):  # type: ignore[no-untyped-def]
     async def fire(key: str) -> None:
         kind, _, conversation_id = key.partition(":")
+        if kind == "text":  # text:<conversation>:<operator>
+            conversation_id, _, operator = conversation_id.rpartition(":")
+            await send_ring_text(rt, conversation_id, int(operator))
+            return
         if kind != "ladder":
             return
         await advance(
@@ -69,7 +75,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             metrics = Metrics.create()
             vapid = await load_vapid_keys(db, settings, clock)
             # Closed before the database: its last pushes record their results there.
-            async with WebPushSender(db, vapid, clock, settings.secret_key, metrics) as push:
+            async with (
+                WebPushSender(db, vapid, clock, settings.secret_key, metrics) as push,
+                open_text_sender(settings) as texts,
+            ):
                 rt = Runtime(
                     settings=settings,
                     db=db,
@@ -81,6 +90,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                     guard=Guard(settings, limiter),
                     metrics=metrics,
                     push=push,
+                    texts=texts,
                 )
                 app.state.runtime = rt
                 async with (

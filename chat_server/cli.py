@@ -120,6 +120,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             round_robin_step_s=args.round_robin_step,
             grace_s=args.grace,
             capture_window_s=args.capture_window,
+            text_after_s=args.text_after,
         )
         return created
 
@@ -222,6 +223,7 @@ def cmd_admin(args: argparse.Namespace) -> int:
                     round_robin_step_s=args.round_robin_step,
                     grace_s=args.grace,
                     capture_window_s=args.capture_window,
+                    text_after_s=args.text_after,
                 )
                 print(f"{args.dealership} ladder updated")
 
@@ -295,6 +297,9 @@ def _ladder_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--round-robin-step", type=float, help="ring time per salesperson")
     group.add_argument("--grace", type=float, help="a shopper who left keeps their place")
     group.add_argument("--capture-window", type=float, help="how long the contact form waits")
+    group.add_argument(
+        "--text-after", type=float, help="an unaccepted ring is also texted after this long"
+    )
     group.add_argument("--strategy", choices=["ring_all", "round_robin"])
     group.add_argument(
         "--after-hours",

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from chat_server.chats.append_batcher import AppendBatcher
     from chat_server.delivery.fanout import PendingFrames
+    from chat_server.delivery.texts import TextSender
     from chat_server.delivery.web_push import WebPushSender
     from chat_server.ladder.types import LeadService
     from chat_server.store.models import Conversation
@@ -105,3 +106,5 @@ class Runtime:
     guard: Guard = field(default_factory=Guard.in_memory)
     # Rings to operators' phones (delivery/web_push.py); None in tests that need no pushes.
     push: WebPushSender | None = None
+    # Ring texts and phone codes (delivery/texts.py); None without a text provider.
+    texts: TextSender | None = None

@@ -316,6 +316,28 @@ class Settings:
         "also accept `http://` Web Push endpoints on loopback (a push service in tests; "
         "never in production)",
     )
+    text_provider: str = setting(
+        "TEXT_PROVIDER",
+        "none",
+        one_of("none", "twilio"),
+        "who sends ring texts to operators' phones: `twilio` (its Messages API, or any service "
+        "speaking it) or `none` (no texts; the option is hidden)",
+    )
+    twilio_api_url: str = setting(
+        "TWILIO_API_URL",
+        "https://api.twilio.com",
+        base_url,
+        "the Messages API's base URL (a compatible provider's, or a test double's)",
+    )
+    twilio_account_sid: str = setting(
+        "TWILIO_ACCOUNT_SID", "", text, "the account SID (user name of the API's basic auth)"
+    )
+    twilio_auth_token: str = setting(
+        "TWILIO_AUTH_TOKEN", "", text, "the account's auth token (password of the basic auth)"
+    )
+    twilio_from: str = setting(
+        "TWILIO_FROM", "", text, "the sending number in E.164 (`+13125550100`), or a sender id"
+    )
     node_name: str = setting(
         "NODE_NAME",
         "",
@@ -504,6 +526,20 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
             entry.parse(entry.variable, value) if entry and isinstance(value, str) else value
         )
     settings = Settings(**values)  # type: ignore[arg-type]
+    if settings.text_provider == "twilio":
+        missing = [
+            f"{PREFIX}{name}"
+            for name, value in (
+                ("TWILIO_ACCOUNT_SID", settings.twilio_account_sid),
+                ("TWILIO_AUTH_TOKEN", settings.twilio_auth_token),
+                ("TWILIO_FROM", settings.twilio_from),
+            )
+            if not value
+        ]
+        if missing:
+            raise SettingsError(
+                f"{PREFIX}TEXT_PROVIDER=twilio needs {', '.join(missing)} as well"
+            )
     if not settings.node_name:
         settings = replace(settings, node_name=f"{os.uname().nodename}-{os.getpid()}")
     return settings
@@ -526,6 +562,9 @@ def delivery_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
         PREFIX + "LEAD_",
         PREFIX + "PUSH_",
         PREFIX + "VAPID_",
+        PREFIX + "TEXT_",
+        PREFIX + "TWILIO_",
+        PREFIX + "PUBLIC_URL",
     )
     return {k: v for k, v in env.items() if k.startswith(prefixes)}
 

@@ -33,6 +33,7 @@ NOTICES = {
                      "Nothing was accepted."),
     "gone": (404, "This chat is not there", "Nothing was accepted."),
     "closed": (409, "This chat has ended", "Nothing was accepted."),
+    "yours": (200, "This chat is already yours", "You accepted it before. Nothing changed."),
 }  # fmt: skip
 
 
@@ -47,6 +48,7 @@ def _notice(request: Request, operator: OperatorView | None, key: str, **extra: 
             "title": extra.get("title", title),
             "text": extra.get("text", text),
             "reason": key,
+            "link": extra.get("link", "/console"),
         },
         status_code=status,
     )
@@ -70,8 +72,13 @@ async def accept_ring_link(request: Request) -> Response:
         return opened
     if outcome == "taken":
         owner = await operator_desk.owner_name(runtime(request), link.conversation_id)
-        if owner == operator.name:  # the second tap of a link that worked: it is theirs
-            return opened
+        if owner == operator.name:  # a second tap of a link that worked: nothing more to do
+            return _notice(
+                request,
+                operator,
+                "yours",
+                link=f"/console?open={link.conversation_id}",
+            )
         return _notice(
             request,
             operator,

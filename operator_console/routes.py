@@ -20,6 +20,7 @@ from operator_console.csrf import csrf_ok, csrf_token
 from operator_console.dashboard_pages import dashboard_csv, dashboard_page, waiting_api
 from operator_console.device_api import push_devices, remove_push_device, unsubscribe_push
 from operator_console.lead_pages import lead_routes
+from operator_console.phone_api import mobile_phone, remove_mobile_phone, verify_mobile_phone
 from operator_console.ring_link_pages import AFTER_SIGN_IN, accept_ring_link, decline_ring_link
 
 HERE = Path(__file__).parent
@@ -137,6 +138,9 @@ def console_routes() -> list[Route | Mount]:
         Route("/console/api/push/devices", push_devices, methods=["GET", "POST"]),
         Route("/console/api/push/devices/{device_id}/delete", remove_push_device, methods=["POST"]),
         Route("/console/api/push/unsubscribe", unsubscribe_push, methods=["POST"]),
+        Route("/console/api/phone", mobile_phone, methods=["GET", "POST"]),
+        Route("/console/api/phone/verify", verify_mobile_phone, methods=["POST"]),
+        Route("/console/api/phone/delete", remove_mobile_phone, methods=["POST"]),
         Route("/console/ring/{token}", accept_ring_link),
         Route("/console/ring/{token}/decline", decline_ring_link, methods=["POST"]),
         Mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static"),

@@ -89,12 +89,22 @@ async def start_conversation(
             visitor_id=visitor_id,
             conversation_id=conversation.id,
             at=now,
+            texts=rt.texts is not None,
         )
         result = machine.start(Start(now, roster), dealership.config)
         for name, value in columns_from(result.state).items():
             setattr(conversation, name, value)
         await session.flush()
-        await carry_out(session, conversation, dealership, result, now, pending, rt.leads)
+        await carry_out(
+            session,
+            conversation,
+            dealership,
+            result,
+            now,
+            pending,
+            rt.leads,
+            texts=rt.texts is not None,
+        )
         await sync_deadline(
             session,
             deadline_key(conversation.id),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -118,11 +118,13 @@ async def carry_out(
     at: datetime,
     outbox: PendingFrames,
     leads: LeadHooks,
+    texts: bool = False,
 ) -> None:
-    """Apply the ladder's commands to the store, queueing the frames they imply."""
+    """Apply the ladder's commands to the store, queueing the frames they imply. ``texts``:
+    a text provider is configured, so a ring also schedules texts (chats/ring_texts.py)."""
     conv_id = conversation.id
     for command in result.commands:
-        await _carry_out_one(session, conversation, dealership, command, at, outbox, leads)
+        await _carry_out_one(session, conversation, dealership, command, at, outbox, leads, texts)
     # Owner-facing view of any state change, so the owner's console follows along.
     if conversation.owner_id is not None and any(
         isinstance(c, (Assign, Finish)) for c in result.commands
@@ -141,6 +143,7 @@ async def _carry_out_one(
     at: datetime,
     outbox: PendingFrames,
     leads: LeadHooks,
+    texts: bool = False,
 ) -> None:
     conv_id = conversation.id
     match command:
@@ -187,6 +190,8 @@ async def _carry_out_one(
                 )
             for operator_id in operators:
                 outbox.add(operator_channel(operator_id), frame)
+            if fresh and not quiet and texts:
+                await _schedule_texts(session, conv_id, fresh, at, until, dealership)
             if fresh and not quiet:
                 # Their phones too (delivery/web_push.py): a quiet offer makes no sound, so
                 # it does not wake a phone either.
@@ -253,6 +258,32 @@ async def _carry_out_one(
                 await leads.log_up(session, conversation, at)
 
 
+def text_deadline_key(conversation_id: str, operator_id: int) -> str:
+    return f"text:{conversation_id}:{operator_id}"
+
+
+async def _schedule_texts(
+    session: AsyncSession,
+    conv_id: str,
+    operators: list[int],
+    at: datetime,
+    until: datetime,
+    dealership: DealershipView,
+) -> None:
+    """A text to each operator with a verified mobile, if their ring is still open after the
+    dealership's ``text_after_s`` (and before it ends): a durable deadline, fired by any node."""
+    fire_at = at + timedelta(seconds=dealership.text_after_s)
+    if fire_at >= until:
+        return  # the ring ends first: a text would arrive for nothing
+    texted = await session.scalars(
+        select(Operator.id).where(
+            Operator.id.in_(operators), Operator.mobile_verified_at.is_not(None)
+        )
+    )
+    for operator_id in texted:
+        await sync_deadline(session, text_deadline_key(conv_id, operator_id), fire_at)
+
+
 async def _end_rings(
     session: AsyncSession, conv_id: str, operators: tuple[int, ...], at: datetime, reason: str
 ) -> list[tuple[int, bool]]:
@@ -316,6 +347,7 @@ async def advance(
                         visitor_id=conversation.visitor_id,
                         conversation_id=conversation.id,
                         at=now,
+                        texts=rt.texts is not None,
                     )
                 state = machine.from_json(conversation.ladder)
                 event = make_event(now, roster)
@@ -339,7 +371,16 @@ async def advance(
                 # close refuses them), so a status frame's last_seq covers every message
                 # stored before this change and sockets fetch what they missed (fill_tail).
                 await session.refresh(conversation, ["last_seq"])
-                await carry_out(session, conversation, dealership, result, now, outbox, rt.leads)
+                await carry_out(
+                    session,
+                    conversation,
+                    dealership,
+                    result,
+                    now,
+                    outbox,
+                    rt.leads,
+                    texts=rt.texts is not None,
+                )
                 await sync_deadline(
                     session,
                     deadline_key(conversation_id),

@@ -19,16 +19,17 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_server.background import PollingWorker
 from chat_server.chats.reachability import reach_now
+from chat_server.chats.roster import reachable_without_console
 from chat_server.delivery.channels import operator_channel
 from chat_server.delivery.fanout import encode
 from chat_server.protocol.outgoing import presence_frame
 from chat_server.runtime import Runtime
-from chat_server.store.models import Operator, PushSubscription
+from chat_server.store.models import Operator
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ async def come_online(rt: Runtime, operator_id: int) -> bool:
     heartbeat is still running, no phone): the ladder should then ring them for waiting chats.
     """
     now = rt.clock.now()
-    has_phone = exists().where(PushSubscription.operator_id == Operator.id)
+    has_phone = reachable_without_console(rt.texts is not None)
     async with rt.db.sessions() as session, session.begin():
         before = (
             await session.execute(
@@ -151,7 +152,7 @@ async def sweep_away(rt: Runtime, grace_s: float) -> list[int]:
     """
     now = rt.clock.now()
     cutoff = now - timedelta(seconds=grace_s)
-    has_phone = exists().where(PushSubscription.operator_id == Operator.id)
+    has_phone = reachable_without_console(rt.texts is not None)
     async with rt.db.sessions() as session:
         ids = list(
             await session.scalars(

@@ -1,7 +1,8 @@
 """Who could be rung right now for a dealership: the ladder's ``Roster``, read from the store.
 
 An operator is **on shift** when they chose "available", some channel can ring them (an open
-console, whose heartbeat is ``online_until``, or a phone with a Web Push subscription), and
+console, whose heartbeat is ``online_until``, a phone with a Web Push subscription, or a
+verified mobile number when a text provider is configured), and
 their optional end of shift has not passed. The store's staff are listed whether or not the
 store is open: outside hours the ladder decides, per dealership, whether to ring them before
 the pool (``LadderConfig.after_hours_store_first``).
@@ -21,12 +22,21 @@ from chat_server.store.records import DealershipView
 STORE_RINGABLE_ROLES = ("salesperson",)
 
 
-def on_shift(at: datetime) -> ColumnElement[bool]:
-    """The SQL condition "this operator can be rung at ``at``" (see the module docstring)."""
+def reachable_without_console(texts: bool) -> ColumnElement[bool]:
+    """A channel other than an open console: a phone with Web Push, or (when a text provider
+    is configured) a verified mobile number."""
     has_phone = exists().where(PushSubscription.operator_id == Operator.id)
+    if not texts:
+        return has_phone
+    return or_(has_phone, Operator.mobile_verified_at.is_not(None))
+
+
+def on_shift(at: datetime, texts: bool = False) -> ColumnElement[bool]:
+    """The SQL condition "this operator can be rung at ``at``" (see the module docstring);
+    ``texts``: a text provider is configured, so a verified mobile number is a channel."""
     return and_(
         Operator.presence == "available",
-        or_(Operator.online_until > at, has_phone),
+        or_(Operator.online_until > at, reachable_without_console(texts)),
         or_(Operator.shift_ends_at.is_(None), Operator.shift_ends_at > at),
     )
 
@@ -73,6 +83,7 @@ async def build_roster(
     visitor_id: int,
     conversation_id: str,
     at: datetime,
+    texts: bool = False,
 ) -> Roster:
     store_open = dealership.is_open(department, at)
     store = await _available(
@@ -81,7 +92,7 @@ async def build_roster(
         .where(
             Operator.dealership_id == dealership.id,
             Operator.role.in_(STORE_RINGABLE_ROLES),
-            on_shift(at),
+            on_shift(at, texts),
         )
         # Least recently rung first: round-robin fairness across conversations.
         .order_by(Operator.last_rung_at.asc().nulls_first(), Operator.id),
@@ -93,7 +104,7 @@ async def build_roster(
         .where(
             PoolCoverage.dealership_id == dealership.id,
             Operator.role == "receptionist",
-            on_shift(at),
+            on_shift(at, texts),
         )
         .order_by(Operator.last_rung_at.asc().nulls_first(), Operator.id),
     )

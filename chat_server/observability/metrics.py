@@ -34,6 +34,7 @@ class Metrics:
     lead_delivery_failures: Counter
     messages_stored: Counter
     pushes: Counter
+    texts: Counter
 
     @classmethod
     def create(cls) -> Metrics:
@@ -89,6 +90,12 @@ class Metrics:
                 ["result"],
                 registry=registry,
             ),
+            texts=Counter(
+                "dealer_chat_ring_texts",
+                "Ring texts to operators' mobiles (and verification codes), by result.",
+                ["result"],  # sent, failed
+                registry=registry,
+            ),
         )
         # Every known series starts at 0, so a dashboard's rate() sees the first event.
         for counter, values in (
@@ -98,6 +105,7 @@ class Metrics:
             (metrics.ladder_outcomes, ("up", "pool", "missed", "abandoned")),
             (metrics.lead_delivery_failures, ("smtp", "webhook")),
             (metrics.pushes, ("sent", "gone", "failed", "dropped")),
+            (metrics.texts, ("sent", "failed")),
         ):
             for value in values:
                 counter.labels(value)

@@ -96,6 +96,8 @@ class Dealership(Base):
     # Outside sales hours, ring on-shift salespeople before the pool (the ladder's
     # LadderConfig.after_hours_store_first).
     after_hours_store_first: Mapped[bool] = mapped_column(default=True)
+    # A ring no device has accepted after this many seconds also goes out as a text.
+    text_after_s: Mapped[float] = mapped_column(default=8.0)
 
 
 class Pool(Base):
@@ -133,6 +135,12 @@ class Operator(Base):
     locked_until: Mapped[datetime | None]
     # An optional end of shift: after it the operator is not rung, whatever their channels.
     shift_ends_at: Mapped[datetime | None]
+    # A mobile number for ring texts (E.164), usable once verified with a texted code.
+    mobile_phone: Mapped[str] = mapped_column(String(40), default="")
+    mobile_verified_at: Mapped[datetime | None]
+    mobile_code_hash: Mapped[str] = mapped_column(String(64), default="")
+    mobile_code_until: Mapped[datetime | None]
+    mobile_code_tries: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class PushSubscription(Base):

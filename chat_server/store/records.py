@@ -36,6 +36,7 @@ class DealershipView:
     config: LadderConfig
     theme: WidgetTheme = DEFAULT_THEME
     country: str = "US"  # ISO 3166 alpha-2: the default region of shoppers' phones
+    text_after_s: float = 8.0  # an unaccepted ring also goes out as a text after this long
 
     def is_open(self, department: str, at: datetime) -> bool:
         return department_open(self.hours, department, self.time_zone, at)
@@ -52,6 +53,7 @@ def dealership_view(row: Dealership) -> DealershipView:
         allowed_origins=tuple(row.allowed_origins or ()),
         greeting=row.greeting,
         country=row.country,
+        text_after_s=row.text_after_s,
         config=LadderConfig(
             sticky_s=row.sticky_s,
             store_window_s=row.store_window_s,

@@ -109,11 +109,8 @@ async def test_a_ring_taken_by_a_colleague_sends_the_cancel_push(serve_inprocess
         await sam.expect("ring", conversation=conversation)
         await sam.send({"type": "accept", "conversation": conversation})
         await sam.expect("conversation", id=conversation)
-        cancel = await service.wait_for_async(
-            lambda d: d.json() == {
-                "type": "ring_cancelled", "conversation": conversation, "reason": "taken"
-            }  # fmt: skip
-        )
+        cancelled = {"type": "ring_cancelled", "conversation": conversation, "reason": "taken"}
+        cancel = await service.wait_for_async(lambda d: d.json() == cancelled)
         assert cancel.token == alex_phone.token
         assert cancel.topic == conversation
 
@@ -195,9 +192,7 @@ async def test_after_the_end_of_a_shift_the_phone_is_not_rung(serve_inprocess: S
         conversation = await _shopper_asks(server)
         await server.runtime.push.drained()  # type: ignore[union-attr]  # queued at commit
         assert not [d for d in service.deliveries if d.json().get("conversation") == conversation]
-        assert await sweep_away(server.runtime, grace_s=60) == [
-            await _operator_id(server, ALEX)
-        ]
+        assert await sweep_away(server.runtime, grace_s=60) == [await _operator_id(server, ALEX)]
 
 
 async def _operator_id(server: InProcessServer, email: str) -> int:
@@ -205,3 +200,38 @@ async def _operator_id(server: InProcessServer, email: str) -> int:
         found = await session.scalar(select(Operator.id).where(Operator.email == email))
     assert found is not None
     return found
+
+
+async def test_an_operator_sees_and_removes_only_their_own_devices(serve_inprocess: Serve) -> None:
+    server = await _server(serve_inprocess)
+    async with PushService(expected_public_key=await _public_key(server)) as service:
+        await _phone(server, ALEX, service)
+        clients = {}
+        for email in (ALEX, SAM):
+            cookie = await sign_in_cookie(server.url, email)
+            http = httpx.AsyncClient(base_url=server.url, headers={"Cookie": cookie})
+            csrf = re.search(
+                r'name="csrf_token" value="([^"]+)"', (await http.get("/console")).text
+            )
+            assert csrf
+            http.headers.update({"X-CSRF-Token": csrf.group(1), "Origin": server.url})
+            clients[email] = http
+        [alex_device] = (await clients[ALEX].get("/console/api/push/devices")).json()["devices"]
+        assert (await clients[SAM].get("/console/api/push/devices")).json()["devices"] == []
+        path = f"/console/api/push/devices/{alex_device['id']}/delete"
+        assert (await clients[SAM].post(path)).status_code == 404
+        assert len((await clients[ALEX].get("/console/api/push/devices")).json()["devices"]) == 1
+        assert (await clients[ALEX].post(path)).status_code == 204
+        assert (await clients[ALEX].get("/console/api/push/devices")).json()["devices"] == []
+        bad = await clients[SAM].post(
+            "/console/api/push/devices",
+            json={
+                "subscription": {
+                    "endpoint": "https://push.example/x",
+                    "keys": {"p256dh": "AA", "auth": "AA"},
+                }
+            },
+        )
+        assert bad.status_code == 400 and bad.json()["field"] == "subscription"
+        for http in clients.values():
+            await http.aclose()

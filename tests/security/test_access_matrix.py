@@ -192,6 +192,36 @@ MATRIX: dict[tuple[str, str], tuple[Case, ...] | Sockets] = {
         ),
         Case("/console/api/conversations/{open_b}", console(401, 404, 404, 404)),
     ),
+    # Ring devices and ring texts: each operator's own (tests/delivery covers one operator
+    # reaching for another's device); a change without the page's X-CSRF-Token is refused.
+    ("GET", "/console/api/push/devices"): (
+        Case("/console/api/push/devices", console(401, 200, 200, 200)),
+    ),
+    ("POST", "/console/api/push/devices"): (
+        Case("/console/api/push/devices", console(401, 403, 403, 403), json={}),
+    ),
+    ("POST", "/console/api/push/devices/{device_id}/delete"): (
+        Case("/console/api/push/devices/999999/delete", console(401, 403, 403, 403)),
+    ),
+    ("POST", "/console/api/push/unsubscribe"): (
+        Case("/console/api/push/unsubscribe", console(401, 403, 403, 403), json={}),
+    ),
+    ("GET", "/console/api/phone"): (Case("/console/api/phone", console(401, 200, 200, 200)),),
+    ("POST", "/console/api/phone"): (
+        Case("/console/api/phone", console(401, 403, 403, 403), json={"phone": "+13125550100"}),
+    ),
+    ("POST", "/console/api/phone/verify"): (
+        Case("/console/api/phone/verify", console(401, 403, 403, 403), json={"code": "123456"}),
+    ),
+    ("POST", "/console/api/phone/delete"): (
+        Case("/console/api/phone/delete", console(401, 403, 403, 403)),
+    ),
+    ("GET", "/console/ring/{token}"): (
+        Case("/console/ring/not-a-ring-link", everyone(400), note="checked before sign-in"),
+    ),
+    ("POST", "/console/ring/{token}/decline"): (
+        Case("/console/ring/not-a-ring-link/decline", everyone(410), note="the link is the key"),
+    ),
     ("GET", "/console/static/{path}"): (
         Case("/console/static/console.css", everyone(200)),
         Case("/console/static/..%2f..%2fchat_server%2fsettings.py", everyone(404)),
