@@ -16,6 +16,7 @@ from chat_server.runtime import Runtime
 from chat_server.store.models import Dealership, Pool
 from operator_console.account_pages import password_page
 from operator_console.api import conversation_api
+from operator_console.app_shell import app_shell_routes
 from operator_console.csrf import csrf_ok, csrf_token
 from operator_console.dashboard_pages import dashboard_csv, dashboard_page, waiting_api
 from operator_console.device_api import push_devices, remove_push_device, unsubscribe_push
@@ -133,6 +134,7 @@ def console_routes() -> list[Route | Mount]:
         Route("/console/dashboard", dashboard_page),
         Route("/console/dashboard.csv", dashboard_csv),
         Route("/console/password", password_page, methods=["GET", "POST"]),
+        *app_shell_routes(),
         Route("/console/api/waiting", waiting_api),
         Route("/console/api/conversations/{conversation_id}", conversation_api),
         Route("/console/api/push/devices", push_devices, methods=["GET", "POST"]),

@@ -64,6 +64,14 @@ async def roster_changed(rt: Runtime, operator_id: int) -> int:
             told += 1
         except (ConversationNotFound, IllegalTransition):
             continue  # closed or gone meanwhile: nothing to ring for
+        except Exception:
+            # One chat that cannot be stepped (an unreadable stored state, a storage error)
+            # must not cost this operator the others, nor the console that is opening.
+            log.exception(
+                "roster change not applied to conversation %s",
+                conversation_id,
+                extra={"conversation": conversation_id, "operator": operator_id},
+            )
     return told
 
 

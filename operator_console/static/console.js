@@ -41,6 +41,13 @@
   const rings = new Map(); // conversation id -> {el, expires, loud, accepting}
   const convs = new Map(); // conversation id -> pane state
   let contactPending = null; // the pane whose contact form awaits contact_saved or bad_field
+  // /console?open=<id>: where a phone's Accept lands (the ring link accepted it on the server);
+  // /console?accept=<id>: a ring's plain link. The first opens that chat once the socket has
+  // sent it; the second only puts that ring's Accept in front (a link never accepts by itself).
+  const wanted = new URLSearchParams(location.search);
+  let openWanted = wanted.get('open') || '';
+  let ringWanted = wanted.get('accept') || '';
+  let openTimer = 0;
 
   // --- socket -------------------------------------------------------------------------------------
   function uuid() {
@@ -103,7 +110,7 @@
   function handle(f) {
     switch (f.type) {
       case 'welcome': onWelcome(f); break;
-      case 'presence': setPresence(f.status); break;
+      case 'presence': reach = f.reach || reach; setPresence(f.status); break;
       case 'ring': addRing(f); break;
       case 'ring_cancelled': removeRing(f.conversation); break;
       case 'conversation': onConversation(f); break;
@@ -130,6 +137,7 @@
     const serverNow = Date.parse(f.server_time);
     if (!Number.isNaN(serverNow)) skew = serverNow - Date.now();
     const p = f.presence;
+    reach = f.reach || null;
     setPresence(p && typeof p === 'object' ? p.status : p);
     const ringIds = new Set((f.rings || []).map((r) => r.conversation));
     for (const id of [...rings.keys()]) if (!ringIds.has(id)) removeRing(id);
@@ -147,10 +155,61 @@
       for (const [client_id, p2] of cv.pending) send({ type: 'message', conversation: id, client_id, body: p2.body });
     }
     updateEmpty();
+    settleWanted();
+  }
+
+  function settleWanted() {
+    if (openWanted) {
+      const cv = convs.get(openWanted);
+      if (cv && !cv.readOnly) showOpened(cv);
+      else if (!openTimer) {
+        // Its conversation frame may still be on its way; past that, say so.
+        openTimer = setTimeout(() => {
+          if (openWanted && !convs.has(openWanted)) toast('That chat is not open any more.');
+          openWanted = '';
+        }, 3000);
+      }
+    }
+    if (ringWanted) {
+      const r = rings.get(ringWanted);
+      ringWanted = '';
+      if (r) {
+        r.el.scrollIntoView({ block: 'center' });
+        $('[data-testid="accept"]', r.el).focus({ preventScroll: true });
+      }
+    }
+  }
+  function showOpened(cv) {
+    openWanted = '';
+    clearTimeout(openTimer);
+    cv.el.classList.add('opened');
+    cv.el.scrollIntoView({ block: 'start' });
+    cv.reply.focus({ preventScroll: true });
   }
 
   // --- presence -------------------------------------------------------------------------------------
   const PRESENCE_TEXT = { available: 'Available', busy: 'Busy', away: 'Away' };
+  // Whether a chat arriving now would ring this person, and why not (the server's `reach`):
+  // an Available salesperson must never wait for a ring that cannot come.
+  let reach = null;
+  function availableText() {
+    if (reach && reach.reason === 'closed_pool_only') {
+      return 'The store is closed, and after hours this dealership rings only the reception pool: '
+        + 'you will not be rung until it opens.';
+    }
+    if (reach && reach.reason === 'not_rung') return 'No chats waiting. Your role is not rung for chats.';
+    let text = 'No chats waiting. You will hear a ring when one comes in.';
+    if (reach && reach.until) {
+      const ends = new Date(reach.until);
+      if (!Number.isNaN(ends.getTime())) {
+        text += ` Your shift ends at ${ends.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' })}.`;
+      }
+    }
+    if (reach && reach.rung && reach.phones === 0) {
+      text += ' If you close this tab you will not be rung: turn on Ring my phone.';
+    }
+    return text;
+  }
   function setPresence(status) {
     presence = PRESENCE_TEXT[status] ? status : 'away';
     el.presence.textContent = PRESENCE_TEXT[presence];
@@ -159,7 +218,7 @@
     el.busy.disabled = !welcomed;
     el.busy.setAttribute('aria-pressed', String(presence === 'busy'));
     el.ringsEmpty.textContent = {
-      available: 'No chats waiting. You will hear a ring when one comes in.',
+      available: availableText(),
       busy: 'No chats waiting. You are Busy: you will not be rung until you are Available.',
       away: 'No chats waiting. You are Away: set yourself Available to be rung.',
     }[presence];
@@ -393,6 +452,7 @@
     }
     fillPane(cv, c);
     for (const m of c.messages || []) addMessage(cv, m);
+    if (openWanted === c.id && mine && c.state === 'connected') showOpened(cv);
     if (c.state === 'closed') {
       markReadOnly(cv, OUTCOMES[c.outcome] || 'Chat ended.', 'closed');
     } else if (!mine) {

@@ -155,6 +155,11 @@ async def test_d_after_hours_the_pool_is_rung_at_once(
     server = start_server({"store_window": 30, "pool_window": 60, "after_hours": "pool"})
     set_sales_hours(server, "--closed")
     alex = await signed_in_console(browser, server, ALEX)
+    # Available, but the console says plainly that he will not be rung, and why.
+    await expect(alex.locator("[data-testid=rings-empty]")).to_contain_text(
+        "after hours this dealership rings only the reception pool"
+    )
+    await screenshot(alex, "console-after-hours-pool-only")
     riley = await signed_in_console(browser, server, RILEY)
     shopper = await shopper_page(browser, server)
     await shopper_says(shopper, "Are you open tomorrow?")
@@ -174,6 +179,9 @@ async def test_e_after_hours_staff_on_shift_first_and_a_newcomer_is_rung_at_once
     server = start_server({"store_window": 12, "pool_window": 5})
     set_sales_hours(server, "--closed")
     alex = await signed_in_console(browser, server, ALEX)
+    await expect(alex.locator("[data-testid=rings-empty]")).to_contain_text(
+        "If you close this tab you will not be rung: turn on Ring my phone"
+    )
     shopper = await shopper_page(browser, server)
     await shopper_says(shopper, "Anyone there tonight?")
     await expect(shopper.locator("[data-dc=status]")).to_contain_text("Ringing the sales team")

@@ -222,6 +222,12 @@ MATRIX: dict[tuple[str, str], tuple[Case, ...] | Sockets] = {
     ("POST", "/console/ring/{token}/decline"): (
         Case("/console/ring/not-a-ring-link/decline", everyone(410), note="the link is the key"),
     ),
+    # The installable console's shell: public files, no tenant data (operator_console/app_shell.py).
+    ("GET", "/console/manifest.webmanifest"): (
+        Case("/console/manifest.webmanifest", everyone(200)),
+    ),
+    ("GET", "/console/sw.js"): (Case("/console/sw.js", everyone(200)),),
+    ("GET", "/console/offline"): (Case("/console/offline", everyone(200)),),
     ("GET", "/console/static/{path}"): (
         Case("/console/static/console.css", everyone(200)),
         Case("/console/static/..%2f..%2fchat_server%2fsettings.py", everyone(404)),
