@@ -19,6 +19,7 @@ from chat_server.accounts.devices import (
     remove_device,
     remove_endpoint,
 )
+from chat_server.chats.presence import refresh_reach
 from chat_server.chats.roster_changes import roster_changed
 from operator_console.common import runtime
 from operator_console.json_requests import NO_STORE, json_error, json_object, signed_in
@@ -53,6 +54,7 @@ async def push_devices(request: Request) -> Response:
             return json_error(str(bad), 400, "subscription")
         # A phone puts an available operator on shift: ring them for chats waiting now.
         await roster_changed(rt, operator.id)
+        await refresh_reach(rt, operator.id)
         return JSONResponse(device.as_json(), status_code=201, headers=NO_STORE)
     async with rt.db.sessions() as session:
         devices = await devices_of(session, operator.id)
@@ -74,7 +76,10 @@ async def remove_push_device(request: Request) -> Response:
         return json_error("no such device", 404)
     async with rt.db.sessions() as session, session.begin():
         removed = await remove_device(session, operator.id, device_id)
-    return Response(status_code=204) if removed else json_error("no such device", 404)
+    if not removed:
+        return json_error("no such device", 404)
+    await refresh_reach(rt, operator.id)
+    return Response(status_code=204)
 
 
 async def unsubscribe_push(request: Request) -> Response:
@@ -91,4 +96,5 @@ async def unsubscribe_push(request: Request) -> Response:
     rt = runtime(request)
     async with rt.db.sessions() as session, session.begin():
         await remove_endpoint(session, operator.id, endpoint)
+    await refresh_reach(rt, operator.id)
     return Response(status_code=204)

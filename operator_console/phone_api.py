@@ -17,6 +17,7 @@ from chat_server.accounts.mobile_phones import (
     remove_mobile,
     start_verification,
 )
+from chat_server.chats.presence import refresh_reach
 from chat_server.chats.roster_changes import roster_changed
 from chat_server.delivery.texts import TextFailed
 from chat_server.store.models import Dealership, Operator
@@ -95,6 +96,7 @@ async def verify_mobile_phone(request: Request) -> Response:
     if refused is not None:
         return json_error(str(refused), 400, refused.field)
     await roster_changed(rt, operator.id)  # a new channel: ring them for chats waiting now
+    await refresh_reach(rt, operator.id)
     return _state(True, phone.number, phone.verified)
 
 
@@ -105,4 +107,5 @@ async def remove_mobile_phone(request: Request) -> Response:
     rt = runtime(request)
     async with rt.db.sessions() as session, session.begin():
         await remove_mobile(session, operator.id)
+    await refresh_reach(rt, operator.id)
     return Response(status_code=204)

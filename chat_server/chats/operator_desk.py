@@ -99,7 +99,7 @@ async def console_start(rt: Runtime, operator_id: int, now: datetime) -> Console
                 )
             )
         )
-        reach = await reach_now(session, operator_id, now)
+        reach = await reach_now(session, operator_id, now, rt.texts is not None)
     return ConsoleStart(presence, rings, owned, reach.as_json() if reach else None)
 
 

@@ -138,7 +138,19 @@ async def set_presence(
             .where(Operator.id == operator_id)
             .values(presence=status, presence_at=now, shift_ends_at=shift_ends_at)
         )
-        reach = await reach_now(session, operator_id, now)
+        reach = await reach_now(session, operator_id, now, rt.texts is not None)
+    frame = presence_frame(status, reach.as_json() if reach else None)
+    await rt.hub.publish(operator_channel(operator_id), encode(frame))
+
+
+async def refresh_reach(rt: Runtime, operator_id: int) -> None:
+    """Their channels changed (a phone added or removed): show every console of theirs the
+    new ``reach`` with their unchanged status."""
+    async with rt.db.sessions() as session:
+        status = await session.scalar(select(Operator.presence).where(Operator.id == operator_id))
+        reach = await reach_now(session, operator_id, rt.clock.now(), rt.texts is not None)
+    if status is None:
+        return
     frame = presence_frame(status, reach.as_json() if reach else None)
     await rt.hub.publish(operator_channel(operator_id), encode(frame))
 

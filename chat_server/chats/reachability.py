@@ -25,12 +25,14 @@ class Reach:
     not): on_shift, not_available, closed_pool_only (outside sales hours this dealership
     rings only the pool), not_rung (their role answers no rings). ``phones``: how many
     devices take Web Push rings, so the console can warn that closing the tab ends rings.
-    ``until``: the end of their shift, if they set one."""
+    ``until``: the end of their shift, if they set one. ``texts``: a verified mobile takes
+    ring texts (with a text provider configured), another channel besides the console."""
 
     rung: bool
     reason: str
     phones: int
     until: datetime | None = None
+    texts: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -38,6 +40,7 @@ class Reach:
             "reason": self.reason,
             "phones": self.phones,
             "until": self.until.isoformat() if self.until else None,
+            "texts": self.texts,
         }
 
 
@@ -59,7 +62,10 @@ def reach_of(
     return Reach(True, "on_shift", phones)
 
 
-async def reach_now(session: AsyncSession, operator_id: int, at: datetime) -> Reach | None:
+async def reach_now(
+    session: AsyncSession, operator_id: int, at: datetime, texts: bool = False
+) -> Reach | None:
+    """``texts``: a text provider is configured (so a verified mobile is a channel)."""
     operator = await session.get(Operator, operator_id)
     if operator is None:
         return None
@@ -81,4 +87,5 @@ async def reach_now(session: AsyncSession, operator_id: int, at: datetime) -> Re
         store_open=store_open,
         after_hours_store_first=after_hours_store_first,
     )
-    return replace(reach, until=operator.shift_ends_at)
+    texted = texts and operator.mobile_verified_at is not None
+    return replace(reach, until=operator.shift_ends_at, texts=texted)

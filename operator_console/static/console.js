@@ -205,7 +205,7 @@
         text += ` Your shift ends at ${ends.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' })}.`;
       }
     }
-    if (reach && reach.rung && reach.phones === 0) {
+    if (reach && reach.rung && reach.phones === 0 && !reach.texts) {
       text += ' If you close this tab you will not be rung: turn on Ring my phone.';
     }
     return text;

@@ -46,4 +46,5 @@ def test_phones_are_counted_whatever_the_answer() -> None:
         "reason": "not_available",
         "phones": 2,
         "until": None,
+        "texts": False,
     }
