@@ -8,17 +8,18 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from chat_server.accounts.passwords import verify_password
 from chat_server.demo_world import DEMO_PASSWORD
 from chat_server.store.database import open_database
-from chat_server.store.models import LeadTask, Operator
+from chat_server.store.models import LeadTask, Operator, PushSubscription
 from tests.security.conftest import (
     MORGAN,
     World,
@@ -134,12 +135,94 @@ FORGERIES: dict[str, tuple[dict[str, str], bool]] = {
 
 @dataclass
 class Target:
-    """A state-changing console route: the form to send, and how to tell it took effect."""
+    """A state-changing console route: the form to send, and how to tell it took effect.
+
+    A JSON route (``json`` set) takes its CSRF token in ``X-CSRF-Token``, as the console's
+    scripts send it, and answers ``ok_status`` when it goes through; ``prepare`` sets up what
+    the change acts on (Sam's device, Sam's mobile) before each attempt.
+    """
 
     path: str
     form: dict[str, str]
     took_effect: Callable[[World, httpx.AsyncClient], Awaitable[bool]]
     refused_with: tuple[int, ...] = (403,)
+    json: dict[str, object] | None = None
+    ok_status: int = 303
+    prepare: Callable[[World], Awaitable[None]] | None = None
+
+
+ENDPOINT = "https://push.example.test/forged-device"
+SUBSCRIPTION = {
+    "endpoint": ENDPOINT,
+    "keys": {"p256dh": "BA" + "A" * 85, "auth": "A" * 22},  # 65 bytes from 0x04, 16 bytes
+}
+
+
+async def _sams(world: World) -> Operator:
+    async with open_database(world.server.database_url) as db, db.sessions() as session:
+        sam = await session.scalar(select(Operator).where(Operator.email == SAM))
+    assert sam is not None
+    return sam
+
+
+async def _sam_has_device(world: World, http: httpx.AsyncClient) -> bool:
+    async with open_database(world.server.database_url) as db, db.sessions() as session:
+        found = await session.scalar(
+            select(PushSubscription.id).where(PushSubscription.endpoint == ENDPOINT)
+        )
+    return found is not None
+
+
+async def _sam_device_gone(world: World, http: httpx.AsyncClient) -> bool:
+    return not await _sam_has_device(world, http)
+
+
+async def _give_sam_a_device(world: World) -> None:
+    sam = await _sams(world)
+    async with (
+        open_database(world.server.database_url) as db,
+        db.sessions() as session,
+        session.begin(),
+    ):
+        # The same device with the same id every time, whatever an earlier test left.
+        await session.execute(delete(PushSubscription).where(PushSubscription.endpoint == ENDPOINT))
+        await session.flush()
+        session.add(
+            PushSubscription(
+                id=SAM_DEVICE,
+                operator_id=sam.id,
+                endpoint=ENDPOINT,
+                p256dh=SUBSCRIPTION["keys"]["p256dh"],  # type: ignore[index]
+                auth=SUBSCRIPTION["keys"]["auth"],  # type: ignore[index]
+                label="forgery target",
+                created_at=datetime.now(UTC),
+                last_error="",
+            )
+        )
+
+
+async def _give_sam_a_mobile(world: World) -> None:
+    async with (
+        open_database(world.server.database_url) as db,
+        db.sessions() as session,
+        session.begin(),
+    ):
+        await session.execute(
+            update(Operator).where(Operator.email == SAM).values(mobile_phone="+13125550199")
+        )
+
+
+async def _sam_mobile_gone(world: World, http: httpx.AsyncClient) -> bool:
+    return (await _sams(world)).mobile_phone == ""
+
+
+async def _nothing_to_see(world: World, http: httpx.AsyncClient) -> bool:
+    """Routes of a feature this server has off (no text provider): a right token gets past the
+    CSRF check to the 503 that says so, and changes nothing either way."""
+    return False
+
+
+SAM_DEVICE = 424242
 
 
 async def _signed_out(world: World, http: httpx.AsyncClient) -> bool:
@@ -184,6 +267,50 @@ TARGETS: dict[tuple[str, str], Target] = {
     ),
     # Sign-in has no session to protect yet: its own test below (login CSRF).
     ("POST", "/console/sign-in"): Target("/console/sign-in", {}, _signed_in_here),
+    # The console's JSON routes (token in X-CSRF-Token).
+    ("POST", "/console/api/push/devices"): Target(
+        "/console/api/push/devices",
+        {},
+        _sam_has_device,
+        json={"subscription": SUBSCRIPTION, "label": "forged"},
+        ok_status=201,
+        refused_with=(403,),
+    ),
+    ("POST", "/console/api/push/devices/{device_id}/delete"): Target(
+        f"/console/api/push/devices/{SAM_DEVICE}/delete",
+        {},
+        _sam_device_gone,
+        json={},
+        ok_status=204,
+        prepare=_give_sam_a_device,
+    ),
+    ("POST", "/console/api/push/unsubscribe"): Target(
+        "/console/api/push/unsubscribe",
+        {},
+        _sam_device_gone,
+        json={"endpoint": ENDPOINT},
+        ok_status=204,
+        prepare=_give_sam_a_device,
+    ),
+    ("POST", "/console/api/phone"): Target(
+        "/console/api/phone", {}, _nothing_to_see, json={"phone": "+13125550199"}, ok_status=503
+    ),
+    ("POST", "/console/api/phone/verify"): Target(
+        "/console/api/phone/verify", {}, _nothing_to_see, json={"code": "123456"}, ok_status=503
+    ),
+    ("POST", "/console/api/phone/delete"): Target(
+        "/console/api/phone/delete",
+        {},
+        _sam_mobile_gone,
+        json={},
+        ok_status=204,
+        prepare=_give_sam_a_mobile,
+    ),
+    # A ring link's decline needs no session: the signed link is the credential. Its own
+    # test below.
+    ("POST", "/console/ring/{token}/decline"): Target(
+        "/console/ring/not-a-link/decline", {}, _nothing_to_see
+    ),
 }
 
 
@@ -196,8 +323,25 @@ def test_every_state_changing_console_route_is_covered() -> None:
     assert unsafe == TARGETS.keys()
 
 
+OWN_TESTS = ("/console/sign-in", "/console/ring/{token}/decline")
+
+
+async def _post(
+    http: httpx.AsyncClient,
+    target: Target,
+    path: str,
+    token: str | None,
+    headers: dict[str, str],
+) -> httpx.Response:
+    if target.json is not None:
+        token_header = {"X-CSRF-Token": token} if token else {}
+        return await http.post(path, json=target.json, headers={**headers, **token_header})
+    form = {**target.form, **({"csrf_token": token} if token else {})}
+    return await http.post(path, data=form, headers=headers)
+
+
 @pytest.mark.parametrize(
-    "key", [k for k in TARGETS if k[1] != "/console/sign-in"], ids=lambda k: f"{k[0]} {k[1]}"
+    "key", [k for k in TARGETS if k[1] not in OWN_TESTS], ids=lambda k: f"{k[0]} {k[1]}"
 )
 async def test_forged_console_posts_are_refused(world: World, key: tuple[str, str]) -> None:
     target = TARGETS[key]
@@ -205,21 +349,40 @@ async def test_forged_console_posts_are_refused(world: World, key: tuple[str, st
     cookies, csrf = await signed_in(world.url, SAM)
     async with httpx.AsyncClient(base_url=world.url, cookies=jar(world.url, cookies)) as http:
         for name, (headers, right_token) in FORGERIES.items():
+            if target.prepare is not None:
+                await target.prepare(world)
             token = csrf if right_token else ("x" * len(csrf) if name == "wrong token" else None)
-            form = {**target.form, **({"csrf_token": token} if token else {})}
-            response = await http.post(path, data=form, headers=headers)
+            response = await _post(http, target, path, token, headers)
             assert response.status_code in target.refused_with, (name, response.status_code)
             assert not await target.took_effect(world, http), f"{name} took effect on {path}"
-        # The same form from the console itself (same Origin, right token) goes through.
+        # The same request from the console itself (same Origin, right token) goes through.
         same = {"Origin": world.url, "Sec-Fetch-Site": "same-origin"}
+        if target.prepare is not None:
+            await target.prepare(world)
         if key == ("POST", "/console/password"):
             wrong_current = {**target.form, "current_password": "not it", "csrf_token": csrf}
             response = await http.post(path, data=wrong_current, headers=same)
             assert response.status_code == 400 and "not right" in response.text
         else:
-            response = await http.post(path, data={**target.form, "csrf_token": csrf}, headers=same)
-            assert response.status_code == 303
-            assert await target.took_effect(world, http)
+            response = await _post(http, target, path, csrf, same)
+            assert response.status_code == target.ok_status, response.text
+            if target.took_effect is not _nothing_to_see:
+                assert await target.took_effect(world, http)
+
+
+async def test_a_ring_link_decline_needs_the_link_not_a_session(world: World) -> None:
+    """The notification's Decline posts its signed link with no CSRF token (a service worker
+    holds none): another site's post is still refused by the cross-site guard, and a link
+    that is not ours declines nothing."""
+    async with httpx.AsyncClient(base_url=world.url) as http:
+        path = "/console/ring/not-a-link/decline"
+        for name, (headers, _right) in FORGERIES.items():
+            response = await http.post(path, headers=headers)
+            cross_site = "Origin" in str(headers) or "Sec-Fetch-Site" in str(headers)
+            expected = 403 if cross_site and name not in ("no token", "wrong token") else 410
+            assert response.status_code == expected, (name, response.status_code)
+        same = {"Origin": world.url, "Sec-Fetch-Site": "same-origin"}
+        assert (await http.post(path, headers=same)).status_code == 410
 
 
 async def test_forged_sign_ins_are_refused(world: World) -> None:
