@@ -46,6 +46,12 @@ ONCE_EMBEDDED = {
     "e2e/test_widget_accessible_spanish.py": "accessibility and language, in the browser",
     "e2e/test_console_csp.py": "the console's content policy, in the browser",
     "e2e/test_widget_hostile_page.py": "the widget's isolation from a hostile page",
+    # Rings by push and by text, stored and sent, are tested on both backends in tests/delivery;
+    # these are the browser's side of them.
+    "e2e/test_installable_console.py": "the installable console and its service worker",
+    "e2e/test_text_my_phone.py": "the 'Text me too' card in the browser",
+    "e2e/test_shift_end.py": "the end-of-shift control in the browser",
+    "delivery/test_loopback_push_service.py": "the tests' own push service",
 }
 
 

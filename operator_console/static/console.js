@@ -23,6 +23,8 @@
     busy: $('[data-testid="presence-busy"]'),
     rings: $('[data-testid="rings"]'),
     ringsEmpty: $('[data-testid="rings-empty"]'),
+    shiftBox: $('[data-testid="shift-end-box"]'),
+    shiftEnd: $('[data-testid="shift-end"]'),
     convs: $('[data-testid="conversations"]'),
     convsEmpty: $('[data-testid="conversations-empty"]'),
     toast: $('[data-testid="toast"]'),
@@ -217,12 +219,33 @@
     el.presence.disabled = !welcomed;
     el.busy.disabled = !welcomed;
     el.busy.setAttribute('aria-pressed', String(presence === 'busy'));
+    showShiftEnd();
     el.ringsEmpty.textContent = {
       available: availableText(),
       busy: 'No chats waiting. You are Busy: you will not be rung until you are Available.',
       away: 'No chats waiting. You are Away: set yourself Available to be rung.',
     }[presence];
   }
+  // The end of the shift: the next time the clock shows the chosen time (today or tomorrow),
+  // sent with "available"; cleared, it is sent without one, which clears it on the server.
+  function showShiftEnd() {
+    el.shiftBox.hidden = presence !== 'available';
+    if (document.activeElement === el.shiftEnd) return;
+    const ends = reach && reach.until ? new Date(reach.until) : null;
+    el.shiftEnd.value = ends && !Number.isNaN(ends.getTime())
+      ? `${String(ends.getHours()).padStart(2, '0')}:${String(ends.getMinutes()).padStart(2, '0')}` : '';
+  }
+  el.shiftEnd.addEventListener('change', () => {
+    const frame = { type: 'presence', status: 'available' };
+    const m = /^(\d{2}):(\d{2})$/.exec(el.shiftEnd.value);
+    if (m) {
+      const ends = new Date();
+      ends.setHours(Number(m[1]), Number(m[2]), 0, 0);
+      if (ends <= new Date()) ends.setDate(ends.getDate() + 1);
+      frame.until = ends.toISOString();
+    }
+    send(frame);
+  });
   function choosePresence(next) {
     unlockAudio();
     askNotifications();

@@ -176,7 +176,7 @@ async def test_e_after_hours_staff_on_shift_first_and_a_newcomer_is_rung_at_once
     browser: Browser, start_server: Callable[..., ServerProcess]
 ) -> None:
     # Nobody of the pool is on shift, so after the store window the widget asks for details.
-    server = start_server({"store_window": 12, "pool_window": 5})
+    server = start_server({"store_window": 9, "pool_window": 5})
     set_sales_hours(server, "--closed")
     alex = await signed_in_console(browser, server, ALEX)
     await expect(alex.locator("[data-testid=rings-empty]")).to_contain_text(
