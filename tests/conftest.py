@@ -52,6 +52,9 @@ ONCE_EMBEDDED = {
     "e2e/test_text_my_phone.py": "the 'Text me too' card in the browser",
     "e2e/test_shift_end.py": "the end-of-shift control in the browser",
     "delivery/test_loopback_push_service.py": "the tests' own push service",
+    # The ladder on PostgreSQL + Redis is tested in-process (tests/chats, tests/transport,
+    # tests/delivery) and under failures (tests/scale); this is the same ladder in Chromium.
+    "e2e/test_ladder_in_browser.py": "the ladder's flows in the browser",
 }
 
 
