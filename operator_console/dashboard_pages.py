@@ -62,7 +62,7 @@ async def dashboard_page(request: Request) -> Response:
     async with rt.db.sessions() as session:
         board = await load_dashboard(session, dealership.id, period)
         waiting = await waiting_chats(session, dealership.id, rt.clock.now())
-        team = await team_reach(session, dealership.id, rt.clock.now())
+        team = await team_reach(session, dealership.id, rt.clock.now(), rt.texts is not None)
     biggest = max((n for _label, n in board.histogram), default=0)
     return templates(request).TemplateResponse(
         request,

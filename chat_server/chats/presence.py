@@ -22,9 +22,9 @@ from typing import Self
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chat_server.accounts.shifts import reachable_without_console
 from chat_server.background import PollingWorker
 from chat_server.chats.reachability import reach_now
-from chat_server.chats.roster import reachable_without_console
 from chat_server.delivery.channels import operator_channel
 from chat_server.delivery.fanout import encode
 from chat_server.protocol.outgoing import presence_frame

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat_server.chats.roster import STORE_RINGABLE_ROLES
+from chat_server.accounts.shifts import STORE_RINGABLE_ROLES
 from chat_server.store.models import Dealership, Operator, PushSubscription
 from chat_server.store.records import dealership_view
 

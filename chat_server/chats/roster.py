@@ -1,44 +1,21 @@
 """Who could be rung right now for a dealership: the ladder's ``Roster``, read from the store.
 
-An operator is **on shift** when they chose "available", some channel can ring them (an open
-console, whose heartbeat is ``online_until``, a phone with a Web Push subscription, or a
-verified mobile number when a text provider is configured), and
-their optional end of shift has not passed. The store's staff are listed whether or not the
-store is open: outside hours the ladder decides, per dealership, whether to ring them before
-the pool (``LadderConfig.after_hours_store_first``).
+Only operators on shift are listed (accounts/shifts.py). The store's staff are listed whether
+or not the store is open: outside hours the ladder decides, per dealership, whether to ring
+them before the pool (``LadderConfig.after_hours_store_first``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chat_server.accounts.shifts import STORE_RINGABLE_ROLES, on_shift
 from chat_server.ladder.types import Roster, Tier
-from chat_server.store.models import Conversation, Operator, PoolCoverage, PushSubscription
+from chat_server.store.models import Conversation, Operator, PoolCoverage
 from chat_server.store.records import DealershipView
-
-STORE_RINGABLE_ROLES = ("salesperson",)
-
-
-def reachable_without_console(texts: bool) -> ColumnElement[bool]:
-    """A channel other than an open console: a phone with Web Push, or (when a text provider
-    is configured) a verified mobile number."""
-    has_phone = exists().where(PushSubscription.operator_id == Operator.id)
-    if not texts:
-        return has_phone
-    return or_(has_phone, Operator.mobile_verified_at.is_not(None))
-
-
-def on_shift(at: datetime, texts: bool = False) -> ColumnElement[bool]:
-    """The SQL condition "this operator can be rung at ``at``" (see the module docstring);
-    ``texts``: a text provider is configured, so a verified mobile number is a channel."""
-    return and_(
-        Operator.presence == "available",
-        or_(Operator.online_until > at, reachable_without_console(texts)),
-        or_(Operator.shift_ends_at.is_(None), Operator.shift_ends_at > at),
-    )
 
 
 async def _open_load(session: AsyncSession, operator_ids: list[int]) -> dict[int, int]:

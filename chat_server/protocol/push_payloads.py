@@ -1,6 +1,6 @@
 """What a Web Push to an operator's phone carries: built from the console's own frames.
 
-Pure functions. The service worker (operator_console/static/console-sw.js) turns a ``ring``
+Pure functions. The console's service worker (``/console/sw.js``) turns a ``ring``
 payload into a notification with Accept and Decline, tagged per conversation, and a
 ``ring_cancelled`` payload into closing that notification. docs/protocol.md lists both.
 """

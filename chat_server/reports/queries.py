@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chat_server.accounts.shifts import STORE_RINGABLE_ROLES, on_shift
 from chat_server.reports.periods import Period
 from chat_server.reports.stats import ChatFact, Dashboard, RingFact, build_dashboard
 from chat_server.store.models import (
@@ -154,39 +155,32 @@ class TeamMember:
     on_shift: bool
 
 
-async def team_reach(session: AsyncSession, dealership_id: int, now: datetime) -> list[TeamMember]:
-    """The dealership's salespeople and managers: status, channels, and whether on shift
-    (chats/roster.py's rule: available, reachable, before the end of their shift)."""
+async def team_reach(
+    session: AsyncSession, dealership_id: int, now: datetime, texts: bool = False
+) -> list[TeamMember]:
+    """The dealership's salespeople and managers: status, channels, and whether on shift by the
+    roster's own rule (accounts/shifts.py; ``texts``: a text provider is configured)."""
     phones = (
         select(PushSubscription.operator_id, func.count().label("n"))
         .group_by(PushSubscription.operator_id)
         .subquery()
     )
+    rung = and_(Operator.role.in_(STORE_RINGABLE_ROLES), on_shift(now, texts))
     rows = await session.execute(
-        select(Operator, func.coalesce(phones.c.n, 0))
+        select(Operator, func.coalesce(phones.c.n, 0), rung)
         .outerjoin(phones, phones.c.operator_id == Operator.id)
         .where(Operator.dealership_id == dealership_id, Operator.role != "receptionist")
         .order_by(Operator.name)
     )
-    team = []
-    for operator, n in rows.all():
-        console_open = operator.online_until is not None and operator.online_until > now
-        shift_over = operator.shift_ends_at is not None and operator.shift_ends_at <= now
-        on_shift = (
-            operator.role == "salesperson"
-            and operator.presence == "available"
-            and (console_open or n > 0)
-            and not shift_over
+    return [
+        TeamMember(
+            operator.name,
+            operator.role,
+            operator.presence,
+            operator.online_until is not None and operator.online_until > now,
+            int(n),
+            operator.shift_ends_at,
+            bool(on),
         )
-        team.append(
-            TeamMember(
-                operator.name,
-                operator.role,
-                operator.presence,
-                console_open,
-                int(n),
-                operator.shift_ends_at,
-                on_shift,
-            )
-        )
-    return team
+        for operator, n, on in rows.all()
+    ]
