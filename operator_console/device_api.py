@@ -20,7 +20,7 @@ from chat_server.accounts.devices import (
     remove_endpoint,
 )
 from chat_server.chats.presence import refresh_reach
-from chat_server.chats.roster_changes import roster_changed
+from chat_server.chats.roster_changes import channel_added
 from operator_console.common import runtime
 from operator_console.json_requests import NO_STORE, json_error, json_object, signed_in
 
@@ -52,9 +52,7 @@ async def push_devices(request: Request) -> Response:
                 )
         except BadDevice as bad:
             return json_error(str(bad), 400, "subscription")
-        # A phone puts an available operator on shift: ring them for chats waiting now.
-        await roster_changed(rt, operator.id)
-        await refresh_reach(rt, operator.id)
+        await channel_added(rt, operator.id)  # a phone puts an available operator on shift
         return JSONResponse(device.as_json(), status_code=201, headers=NO_STORE)
     async with rt.db.sessions() as session:
         devices = await devices_of(session, operator.id)

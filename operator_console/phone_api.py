@@ -18,7 +18,7 @@ from chat_server.accounts.mobile_phones import (
     start_verification,
 )
 from chat_server.chats.presence import refresh_reach
-from chat_server.chats.roster_changes import roster_changed
+from chat_server.chats.roster_changes import channel_added
 from chat_server.delivery.texts import TextFailed
 from chat_server.store.models import Dealership, Operator
 from operator_console.common import runtime
@@ -29,6 +29,18 @@ def _state(enabled: bool, number: str, verified: bool) -> JSONResponse:
     return JSONResponse(
         {"enabled": enabled, "number": number, "verified": verified}, headers=NO_STORE
     )
+
+
+async def _text_field(request: Request, field: str, missing: str) -> str | Response:
+    """One text field of a change's JSON body, or the refusal: 503 without a text provider,
+    413/400 for a body that is not a small JSON object, 400 naming the field."""
+    if runtime(request).texts is None:
+        return json_error("this server sends no texts", 503)
+    data = await json_object(request)
+    if isinstance(data, Response):
+        return data
+    value = data.get(field)
+    return value if isinstance(value, str) else json_error(missing, 400, field)
 
 
 async def mobile_phone(request: Request) -> Response:
@@ -42,14 +54,9 @@ async def mobile_phone(request: Request) -> Response:
         async with rt.db.sessions() as session:
             phone = mobile_of(await session.get_one(Operator, operator.id))
         return _state(rt.texts is not None, phone.number, phone.verified)
-    if rt.texts is None:
-        return json_error("this server sends no texts", 503)
-    data = await json_object(request)
-    if isinstance(data, Response):
-        return data
-    raw = data.get("phone")
-    if not isinstance(raw, str):
-        return json_error("type your mobile number", 400, "phone")
+    raw = await _text_field(request, "phone", "type your mobile number")
+    if isinstance(raw, Response):
+        return raw
     async with rt.db.sessions() as session, session.begin():
         row = await session.get_one(Operator, operator.id)
         country = "US"
@@ -76,14 +83,9 @@ async def verify_mobile_phone(request: Request) -> Response:
     if isinstance(operator, Response):
         return operator
     rt = runtime(request)
-    if rt.texts is None:
-        return json_error("this server sends no texts", 503)
-    data = await json_object(request)
-    if isinstance(data, Response):
-        return data
-    code = data.get("code")
-    if not isinstance(code, str):
-        return json_error("type the code we texted you", 400, "code")
+    code = await _text_field(request, "code", "type the code we texted you")
+    if isinstance(code, Response):
+        return code
     refused: PhoneError | None = None
     # A wrong code is counted even though it is refused: the transaction commits either way.
     async with rt.db.sessions() as session, session.begin():
@@ -95,8 +97,7 @@ async def verify_mobile_phone(request: Request) -> Response:
             refused = bad
     if refused is not None:
         return json_error(str(refused), 400, refused.field)
-    await roster_changed(rt, operator.id)  # a new channel: ring them for chats waiting now
-    await refresh_reach(rt, operator.id)
+    await channel_added(rt, operator.id)  # a new channel: ring them for chats waiting now
     return _state(True, phone.number, phone.verified)
 
 

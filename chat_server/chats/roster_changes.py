@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from chat_server.chats.ladder_shell import ConversationNotFound, advance
-from chat_server.chats.presence import come_online, set_presence
+from chat_server.chats.presence import come_online, refresh_reach, set_presence
 from chat_server.ladder.types import IllegalTransition, Phase, RosterChanged
 from chat_server.runtime import Runtime
 from chat_server.store.models import Conversation, Operator, PoolCoverage
@@ -89,3 +89,10 @@ async def console_opened(rt: Runtime, operator_id: int) -> None:
     """A console opened: renew the heartbeat, and ring them if that put them on shift."""
     if await come_online(rt, operator_id):
         await roster_changed(rt, operator_id)
+
+
+async def channel_added(rt: Runtime, operator_id: int) -> None:
+    """A phone or a verified mobile now reaches them: ring them for chats waiting now (when
+    available), and show their consoles the new ``reach``."""
+    await roster_changed(rt, operator_id)
+    await refresh_reach(rt, operator_id)
