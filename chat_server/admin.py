@@ -17,9 +17,15 @@ from chat_server.ladder.types import Strategy
 from chat_server.store.models import Dealership, Operator, Pool, PoolCoverage
 from chat_server.widget_theme import ThemeError, check_theme
 
-ROLES = ("salesperson", "manager", "receptionist", "admin")
+ROLES = ("salesperson", "manager", "receptionist", "pool_manager", "admin")
 DEPARTMENTS = ("sales", "service", "parts")
-DEFAULT_CAPACITY = {"salesperson": 3, "manager": 3, "receptionist": 8, "admin": 0}
+DEFAULT_CAPACITY = {
+    "salesperson": 3,
+    "manager": 3,
+    "receptionist": 8,
+    "pool_manager": 0,
+    "admin": 0,
+}
 LADDER_FIELDS = (
     "sticky_s",
     "store_window_s",
@@ -209,8 +215,8 @@ async def create_operator(
         raise AdminError("the password must have at least 8 characters")
     if role in ("salesperson", "manager") and not dealership:
         raise AdminError(f"a {role} needs --dealership")
-    if role == "receptionist" and not pool:
-        raise AdminError("a receptionist needs --pool")
+    if role in ("receptionist", "pool_manager") and not pool:
+        raise AdminError(f"a {role} needs --pool")
     if await session.scalar(select(Operator.id).where(Operator.email == email.lower())):
         raise AdminError(f"an operator with e-mail {email!r} already exists")
     row = Operator(

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_server import admin
+from chat_server.admin_commands import MODULES as ADMIN_COMMAND_MODULES
 from chat_server.app import create_app
 from chat_server.crm_admin import add_crm_commands, crm_action
 from chat_server.demo_world import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SLUG, seed_demo
@@ -279,6 +280,8 @@ def cmd_admin(args: argparse.Namespace) -> int:
             action = _list
         case _:
             crm = crm_action(args)  # issue 5's commands live beside their code
+            for module in ADMIN_COMMAND_MODULES:  # the settings' commands (issue 14)
+                crm = crm or module.action(args)
             if crm is None:
                 raise admin.AdminError("choose an admin command; see dealer-chat admin --help")
             action = crm
@@ -348,6 +351,8 @@ def build_parser() -> argparse.ArgumentParser:
     adm.set_defaults(run=cmd_admin)
     sub = adm.add_subparsers(dest="admin_command", required=True)
     add_crm_commands(sub)
+    for module in ADMIN_COMMAND_MODULES:
+        module.add_commands(sub)
     d = sub.add_parser("create-dealership")
     d.add_argument("--slug", required=True)
     d.add_argument("--name", required=True)

@@ -23,6 +23,7 @@ from operator_console.device_api import push_devices, remove_push_device, unsubs
 from operator_console.lead_pages import lead_routes
 from operator_console.phone_api import mobile_phone, remove_mobile_phone, verify_mobile_phone
 from operator_console.ring_link_pages import AFTER_SIGN_IN, accept_ring_link, decline_ring_link
+from operator_console.settings import settings_routes
 
 HERE = Path(__file__).parent
 
@@ -134,6 +135,7 @@ def console_routes() -> list[Route | Mount]:
         Route("/console/dashboard", dashboard_page),
         Route("/console/dashboard.csv", dashboard_csv),
         Route("/console/password", password_page, methods=["GET", "POST"]),
+        *settings_routes(),
         *app_shell_routes(),
         Route("/console/api/waiting", waiting_api),
         Route("/console/api/conversations/{conversation_id}", conversation_api),

@@ -17,10 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 LAYERS: list[set[str]] = [
     {"cli"},  # the `dealer-chat` command
-    {"app", "demo_world", "crm_admin"},  # composition root; commands that script the admin
+    {"app", "demo_world", "crm_admin", "admin_commands"},  # composition root; admin commands
     {"admin"},  # what `dealer-chat admin` changes
     {"transport", "operator_console", "api"},  # sockets, HTTP routes: pages and the REST API
-    {"chats", "leads", "reports"},  # domain services
+    {"chats", "leads", "reports", "administration"},  # domain services; settings writes
     {"accounts"},  # operators, passwords, sessions, tenant scope, API tokens
     {"delivery"},  # channels, fan-out of committed frames
     {"runtime"},  # what a running node shares between requests

@@ -16,7 +16,8 @@ async def dealerships_in_scope(session: AsyncSession, operator: OperatorView) ->
     """Every dealership id the operator may read: their store, their group, or their pool's."""
     if operator.role == "admin":
         return list(await session.scalars(select(Dealership.id)))
-    if operator.role == "receptionist":
+    if operator.role in ("receptionist", "pool_manager"):
+        # A pool manager reads what their pool's receptionists read: the covered stores.
         if operator.pool_id is None:
             return []
         return list(

@@ -161,6 +161,8 @@ async def accept(rt: Runtime, operator: OperatorView, chat: Target) -> None:
 
 
 async def decline(rt: Runtime, operator: OperatorView, chat: Target) -> None:
+    if chat.tier is None:  # e.g. the platform admin: reads every chat, is rung for none
+        raise NotAllowed("you cannot answer for this dealership")
     operator_id = operator.id
     await advance(
         rt,

@@ -98,6 +98,12 @@ class Dealership(Base):
     after_hours_store_first: Mapped[bool] = mapped_column(default=True)
     # A ring no device has accepted after this many seconds also goes out as a text.
     text_after_s: Mapped[float] = mapped_column(default=8.0)
+    # Dated closures and special hours (holidays), on top of the weekly ``hours``: a list of
+    # {"date": "2026-12-25", "departments": ["sales", ...], "ranges": [] (closed) or
+    # [["10:00", "14:00"]], "label": "Christmas"} (ladder/hours.py reads them).
+    dated_hours: Mapped[list[Any]] = mapped_column(default=list)
+    # Which lead events the webhook receives: "lead.new", "lead.resend".
+    webhook_events: Mapped[list[Any]] = mapped_column(default=lambda: ["lead.new", "lead.resend"])
 
 
 class Pool(Base):
@@ -141,6 +147,9 @@ class Operator(Base):
     mobile_code_hash: Mapped[str] = mapped_column(String(64), default="")
     mobile_code_until: Mapped[datetime | None]
     mobile_code_tries: Mapped[int] = mapped_column(Integer, default=0)
+    # A deactivated operator cannot sign in and is never rung; their history stays.
+    active: Mapped[bool] = mapped_column(default=True)
+    deactivated_at: Mapped[datetime | None]
 
 
 class PushSubscription(Base):
@@ -305,6 +314,7 @@ class CannedReply(Base):
     dealership_id: Mapped[int] = mapped_column(ForeignKey("dealerships.id"), index=True)
     title: Mapped[str] = mapped_column(String(80))
     body: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # the order the console lists them
 
 
 class LeadConversation(Base):
@@ -362,3 +372,41 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class AccountLink(Base):
+    """A one-time link that sets a password: an invitation, a reset, or the first admin's.
+
+    Only the token's sha256 is stored; ``used_at`` makes it one-time.
+    """
+
+    __tablename__ = "account_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # invite, reset, first_admin
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class AuditEntry(Base):
+    """Who changed which setting, when, from what to what (secrets masked)."""
+
+    __tablename__ = "audit_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    actor_name: Mapped[str] = mapped_column(String(200), default="")  # "command line" for the CLI
+    dealership_id: Mapped[int | None] = mapped_column(ForeignKey("dealerships.id"))
+    pool_id: Mapped[int | None] = mapped_column(ForeignKey("pools.id"))
+    action: Mapped[str] = mapped_column(String(80))  # e.g. "hours.set", "team.deactivate"
+    target: Mapped[str] = mapped_column(String(300), default="")
+    # {field: {"from": old, "to": new}}
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    __table_args__ = (
+        Index("ix_audit_entries_dealership_at", "dealership_id", "at"),
+        Index("ix_audit_entries_pool_at", "pool_id", "at"),
+    )

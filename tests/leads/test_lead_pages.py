@@ -8,7 +8,7 @@ import pytest
 from playwright.async_api import Browser
 
 from tests.conftest import BACKEND
-from tests.e2e.conftest import SCREENSHOTS, browser, new_page, screenshot  # noqa: F401
+from tests.e2e.conftest import SCREENSHOTS, browser, chromium, new_page, screenshot  # noqa: F401
 from tests.leads.chats import FAST_LADDER, eventually, unanswered_chat
 from tests.support.server_process import ServerProcess
 

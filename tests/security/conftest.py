@@ -21,16 +21,22 @@ import pytest
 from sqlalchemy import select, update
 
 from chat_server.accounts.api_tokens import create_token
-from chat_server.admin import create_dealership, create_operator
+from chat_server.admin import create_dealership, create_operator, create_pool
 from chat_server.demo_world import DEMO_PASSWORD, DEMO_SITE_KEY
 from chat_server.store.database import open_database
-from chat_server.store.models import Conversation, Dealership, Lead, Operator
+from chat_server.store.models import Conversation, Dealership, Lead, Operator, Pool
 from tests.operator_console.scenario import add_chat
 from tests.support.server_process import ServerProcess
 
 ALEX = "alex@demo-motors.test"
 MORGAN = "morgan@demo-motors.test"
 RILEY = "riley@nightowl-bdc.test"
+PAT = "pat@nightowl-bdc.test"  # Night Owl BDC's pool manager
+NIGHT_OWL = "Night Owl BDC"
+ADA = "ada@platform.test"  # the installation's platform admin
+# Not principals of the matrix: their sessions are the forged-request tests' to end.
+SAM = "sam@demo-motors.test"  # a salesperson of A
+QUINN = "quinn@demo-motors.test"  # a second manager of A
 BEA = "bea@other-motors.test"
 B_SITE_KEY = "other-motors-site"
 B_ORIGIN = "http://other.example"
@@ -38,12 +44,20 @@ B_ORIGIN = "http://other.example"
 A_SHOPPER = "Alice Adealer"
 B_SHOPPER = "Bob Bdealer"
 
-CONSOLE_ROLES = {"salesperson_a": ALEX, "manager_a": MORGAN, "receptionist_a": RILEY}
+CONSOLE_ROLES = {
+    "salesperson_a": ALEX,
+    "manager_a": MORGAN,
+    "receptionist_a": RILEY,
+    "pool_manager_p": PAT,
+    "admin": ADA,
+}
 PRINCIPALS = (
     "anonymous",
     "salesperson_a",
     "manager_a",
     "receptionist_a",
+    "pool_manager_p",
+    "admin",
     "api_token_a",
     "api_token_b",
 )
@@ -118,6 +132,8 @@ class World:
     open_b: str
     owned_a: str  # connected, owned by Alex
     bea_id: int
+    pool_p: int  # Night Owl BDC: Pat's pool, covering A
+    pool_q: int  # Day Desk BDC: no principal's pool
     principals: dict[str, Principal]
 
     @property
@@ -135,6 +151,9 @@ class World:
             "open_a": self.open_a,
             "open_b": self.open_b,
             "owned_a": self.owned_a,
+            "bea_id": self.bea_id,
+            "pool_p": self.pool_p,
+            "pool_q": self.pool_q,
             "a_site": DEMO_SITE_KEY,
             "b_site": B_SITE_KEY,
         }
@@ -172,6 +191,22 @@ async def _seed(database_url: str) -> dict[str, object]:
             password=DEMO_PASSWORD,
             dealership="other-motors",
         )
+        for email, name, role, pool, dealership in (
+            (PAT, "Pat Pool", "pool_manager", NIGHT_OWL, None),
+            (ADA, "Ada Admin", "admin", None, None),
+            (QUINN, "Quinn Manager", "manager", None, "demo-motors"),
+        ):
+            await create_operator(
+                session,
+                email=email,
+                name=name,
+                role=role,
+                password=DEMO_PASSWORD,
+                pool=pool,
+                dealership=dealership,
+            )
+        other_pool = await create_pool(session, "Day Desk BDC")
+        pool_p = await session.scalar(select(Pool.id).where(Pool.name == NIGHT_OWL))
         a_id = await session.scalar(select(Dealership.id).where(Dealership.slug == "demo-motors"))
         assert a_id is not None
         alex = await session.scalar(select(Operator.id).where(Operator.email == ALEX))
@@ -203,6 +238,8 @@ async def _seed(database_url: str) -> dict[str, object]:
             "open_b": open_b,
             "owned_a": owned_a,
             "bea_id": bea.id,
+            "pool_p": pool_p,
+            "pool_q": other_pool.id,
             "tokens": (token_a, token_b),
         }
 

@@ -10,7 +10,6 @@ one that does not exist, so ids cannot be probed. docs/security.md explains the 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,12 +21,19 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from chat_server.app import create_app
 from chat_server.settings import load_settings
 from chat_server.store.database import open_database
-from chat_server.store.models import Lead, LeadDelivery, LeadTask
+from chat_server.store.models import Lead, LeadDelivery, LeadTask, Operator
 from tests.security.conftest import A_SHOPPER, B_SHOPPER, CONSOLE_ROLES, PRINCIPALS, World
-
-SIGN_IN = "sign-in"
-REDIRECT = "redirect"
-Outcome = int | str
+from tests.security.matrix_kit import (
+    REDIRECT,
+    SIGN_IN,
+    Case,
+    Outcome,
+    Sockets,
+    api,
+    console,
+    everyone,
+)
+from tests.security.settings_routes import SETTINGS_MATRIX
 
 
 def routes_of(routes: list[BaseRoute], prefix: str = "") -> Iterator[tuple[str, str]]:
@@ -48,46 +54,6 @@ def routes_of(routes: list[BaseRoute], prefix: str = "") -> Iterator[tuple[str, 
 def app_endpoints() -> set[tuple[str, str]]:
     app = create_app(load_settings({}, database_url="sqlite+aiosqlite:///:memory:"))
     return set(routes_of(app.routes))
-
-
-def console(anonymous: Outcome, sales: Outcome, manager: Outcome, reception: Outcome) -> dict:
-    """A console route: only the session cookie counts; API tokens are nobody here."""
-    return {
-        "anonymous": anonymous,
-        "salesperson_a": sales,
-        "manager_a": manager,
-        "receptionist_a": reception,
-        "api_token_a": anonymous,
-        "api_token_b": anonymous,
-    }
-
-
-def api(nobody: Outcome, token_a: Outcome, token_b: Outcome) -> dict:
-    """An ``/api/v1`` route: only the bearer token counts; a console cookie is nobody here."""
-    return {**dict.fromkeys(PRINCIPALS, nobody), "api_token_a": token_a, "api_token_b": token_b}
-
-
-def everyone(outcome: Outcome) -> dict:
-    return dict.fromkeys(PRINCIPALS, outcome)
-
-
-@dataclass(frozen=True)
-class Case:
-    """One request (path with ``{world ids}``) and the outcome expected for each principal."""
-
-    path: str
-    expect: dict[str, Outcome]
-    form: dict[str, str] | None = None
-    json: dict[str, Any] | None = None
-    never_shows: tuple[str, ...] = ()  # text that must not appear in any answer
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Sockets:
-    """A websocket: its matrix lives in test_socket_matrix.py, which names it here."""
-
-    test: str
 
 
 DENIED_ATTEMPT = {"channel": "call", "note": "matrix"}
@@ -128,7 +94,11 @@ MATRIX: dict[tuple[str, str], tuple[Case, ...] | Sockets] = {
     ),
     ("GET", "/console/leads/{lead_id:int}"): (
         Case("/console/leads/{lead_a}", console(SIGN_IN, 200, 200, 200)),
-        Case("/console/leads/{lead_b}", console(SIGN_IN, 404, 404, 404), never_shows=(B_SHOPPER,)),
+        Case(
+            "/console/leads/{lead_b}",
+            console(SIGN_IN, 404, 404, 404, admin=200),
+            never_shows=(B_SHOPPER,),
+        ),
         Case("/console/leads/999999", console(SIGN_IN, 404, 404, 404)),
     ),
     ("POST", "/console/leads/{lead_id:int}/{action:str}"): (
@@ -140,9 +110,9 @@ MATRIX: dict[tuple[str, str], tuple[Case, ...] | Sockets] = {
         *(
             Case(
                 "/console/leads/{lead_b}/" + action,
-                console(SIGN_IN, 404, 404, 404),
+                console(SIGN_IN, 404, 404, 404, admin=REDIRECT),
                 form=form,
-                note="B's lead: refused before any change",
+                note="B's lead: refused before any change (the platform admin may)",
             )
             for action, form in (
                 ("attempt", DENIED_ATTEMPT),
@@ -155,17 +125,20 @@ MATRIX: dict[tuple[str, str], tuple[Case, ...] | Sockets] = {
     ),
     ("GET", "/console/dashboard"): (
         Case("/console/dashboard", console(SIGN_IN, 403, 200, 403)),
-        Case("/console/dashboard?dealership={b_id}", console(SIGN_IN, 403, 404, 403)),
+        Case("/console/dashboard?dealership={b_id}", console(SIGN_IN, 403, 404, 403, admin=200)),
     ),
     ("GET", "/console/dashboard.csv"): (
         Case("/console/dashboard.csv", console(SIGN_IN, 403, 200, 403)),
-        Case("/console/dashboard.csv?dealership={b_id}", console(SIGN_IN, 403, 404, 403)),
+        Case(
+            "/console/dashboard.csv?dealership={b_id}",
+            console(SIGN_IN, 403, 404, 403, admin=200),
+        ),
     ),
     ("GET", "/console/api/waiting"): (
         Case("/console/api/waiting", console(SIGN_IN, 403, 200, 403)),
         Case(
             "/console/api/waiting?dealership={b_id}",
-            console(SIGN_IN, 403, 404, 403),
+            console(SIGN_IN, 403, 404, 403, admin=200),
             never_shows=(B_SHOPPER,),
         ),
     ),
@@ -187,10 +160,10 @@ MATRIX: dict[tuple[str, str], tuple[Case, ...] | Sockets] = {
         Case("/console/api/conversations/{open_a}", console(401, 200, 200, 200)),
         Case(
             "/console/api/conversations/{closed_b}",
-            console(401, 404, 404, 404),
+            console(401, 404, 404, 404, admin=200),
             never_shows=(B_SHOPPER,),
         ),
-        Case("/console/api/conversations/{open_b}", console(401, 404, 404, 404)),
+        Case("/console/api/conversations/{open_b}", console(401, 404, 404, 404, admin=200)),
     ),
     # Ring devices and ring texts: each operator's own (tests/delivery covers one operator
     # reaching for another's device); a change without the page's X-CSRF-Token is refused.
@@ -256,6 +229,8 @@ MATRIX: dict[tuple[str, str], tuple[Case, ...] | Sockets] = {
     # --- sockets ---------------------------------------------------------------------------------
     ("WS", "/ws/visitor"): Sockets("test_socket_matrix.py::test_the_visitor_socket_*"),
     ("WS", "/ws/console"): Sockets("test_socket_matrix.py::test_console_frames_*"),
+    # --- settings (issue 14): each page's entries beside it, tests/security/settings_routes/
+    **SETTINGS_MATRIX,
 }
 
 # Text of one tenant that must never reach the other's API token.
@@ -301,7 +276,9 @@ async def test_route(world: World, key: tuple[str, str], case: Case) -> None:
                 kwargs["json"] = case.json
             response = await http.request(method, path, **kwargs)
         seen[name] = outcome_of(response)
-        for text in (*case.never_shows, *NEVER_TO.get(name, ())):
+        # The platform admin reads every tenant by design: the other tenant's text is theirs too.
+        hidden = () if name == "admin" else case.never_shows
+        for text in (*hidden, *NEVER_TO.get(name, ())):
             assert text not in response.text, f"{name} saw {text!r} at {method} {path}"
     assert seen == case.expect, f"{method} {path}: got {seen}"
     if key == ("POST", "/console/sign-out"):
@@ -313,7 +290,8 @@ async def test_route(world: World, key: tuple[str, str], case: Case) -> None:
 
 
 async def test_refused_lead_forms_changed_nothing(world: World) -> None:
-    """The 404s on B's lead are not just answers: B's lead is exactly as it was seeded."""
+    """The 404s on B's lead are not just answers: only the platform admin changed it (one
+    attempt logged, hence "contacted"); nobody else logged an attempt, took it or sent it."""
     async with open_database(world.server.database_url) as db, db.sessions() as session:
         lead = await session.get_one(Lead, world.lead_b)
         attempts = await session.scalar(
@@ -321,7 +299,14 @@ async def test_refused_lead_forms_changed_nothing(world: World) -> None:
             .select_from(LeadTask)
             .where(LeadTask.lead_id == lead.id, LeadTask.done_at.is_not(None))
         )
+        by_others = await session.scalar(
+            select(func.count())
+            .select_from(LeadTask)
+            .join(Operator, Operator.id == LeadTask.operator_id)
+            .where(LeadTask.lead_id == lead.id, Operator.role != "admin")
+        )
         sends = await session.scalar(
             select(func.count()).select_from(LeadDelivery).where(LeadDelivery.lead_id == lead.id)
         )
-    assert (lead.status, lead.owner_id, attempts, sends) == ("new", None, 0, 0)
+    assert (lead.status, lead.owner_id, attempts, sends) == ("contacted", None, 1, 0)
+    assert by_others == 0

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
@@ -22,6 +20,7 @@ from chat_server.store.database import open_database
 from chat_server.store.models import LeadTask, Operator, PushSubscription
 from tests.security.conftest import (
     MORGAN,
+    SAM,
     World,
     anonymous_session,
     cookie_header,
@@ -29,9 +28,10 @@ from tests.security.conftest import (
     jar,
     signed_in,
 )
-from tests.security.test_access_matrix import SIGN_IN, app_endpoints, outcome_of
+from tests.security.matrix_kit import SIGN_IN, Target
+from tests.security.settings_routes import SETTINGS_CSRF
+from tests.security.test_access_matrix import app_endpoints, outcome_of
 
-SAM = "sam@demo-motors.test"  # not one of the matrix's principals: his sessions are ours to end
 SESSION = "dealerchat_session"
 
 
@@ -131,24 +131,6 @@ FORGERIES: dict[str, tuple[dict[str, str], bool]] = {
     "Sec-Fetch-Site cross-site": ({"Sec-Fetch-Site": "cross-site"}, True),
     "Sec-Fetch-Site same-site": ({"Sec-Fetch-Site": "same-site"}, True),
 }
-
-
-@dataclass
-class Target:
-    """A state-changing console route: the form to send, and how to tell it took effect.
-
-    A JSON route (``json`` set) takes its CSRF token in ``X-CSRF-Token``, as the console's
-    scripts send it, and answers ``ok_status`` when it goes through; ``prepare`` sets up what
-    the change acts on (Sam's device, Sam's mobile) before each attempt.
-    """
-
-    path: str
-    form: dict[str, str]
-    took_effect: Callable[[World, httpx.AsyncClient], Awaitable[bool]]
-    refused_with: tuple[int, ...] = (403,)
-    json: dict[str, object] | None = None
-    ok_status: int = 303
-    prepare: Callable[[World], Awaitable[None]] | None = None
 
 
 ENDPOINT = "https://push.example.test/forged-device"
@@ -311,6 +293,8 @@ TARGETS: dict[tuple[str, str], Target] = {
     ("POST", "/console/ring/{token}/decline"): Target(
         "/console/ring/not-a-link/decline", {}, _nothing_to_see
     ),
+    # The settings pages (issue 14): each page's targets beside it.
+    **SETTINGS_CSRF,
 }
 
 
@@ -346,7 +330,7 @@ async def _post(
 async def test_forged_console_posts_are_refused(world: World, key: tuple[str, str]) -> None:
     target = TARGETS[key]
     path = target.path.format(**world.ids())
-    cookies, csrf = await signed_in(world.url, SAM)
+    cookies, csrf = await signed_in(world.url, target.who)
     async with httpx.AsyncClient(base_url=world.url, cookies=jar(world.url, cookies)) as http:
         for name, (headers, right_token) in FORGERIES.items():
             if target.prepare is not None:

@@ -110,7 +110,11 @@ async def snapshot(world: World, conversation_id: str) -> tuple[Any, ...]:
         return (row.state, row.owner_id, row.contact, row.version, *counts)
 
 
-@pytest.mark.parametrize("role", list(CONSOLE_ROLES))
+# The platform admin reads every tenant's chats by design: test_the_admin_reads_but_never_answers.
+TENANT_ROLES = [role for role in CONSOLE_ROLES if role != "admin"]
+
+
+@pytest.mark.parametrize("role", TENANT_ROLES)
 async def test_console_frames_on_a_foreign_conversation_are_refused(
     world: World, role: str
 ) -> None:
@@ -131,6 +135,28 @@ async def test_console_frames_on_a_foreign_conversation_are_refused(
         assert (await client.expect("error"))["code"] == "unknown_type"
         # Nothing of B's reached this console meanwhile.
         assert all(B_SHOPPER not in str(frame) for frame in client.seen)
+    finally:
+        await client.close()
+    assert await snapshot(world, world.open_b) == before
+
+
+async def test_the_admin_reads_but_never_answers(world: World) -> None:
+    """The platform admin may read B's chat (support), but is rung for no dealership: every
+    frame that would answer, move or end it is refused, and typing is ignored."""
+    before = await snapshot(world, world.open_b)
+    client = await console_socket(world, "admin")
+    try:
+        for kind in ("accept", "decline", "close", "transfer", "message", "contact"):
+            fields = CONSOLE_FRAMES[kind]
+            assert fields is not None
+            await client.send({"type": kind, "conversation": world.open_b, **fields})
+            error = await client.expect("error")
+            assert error["code"] == "not_allowed", (kind, error)
+        await client.send({"type": "typing", "conversation": world.open_b, "active": True})
+        await client.send({"type": "presence", "status": "away"})
+        # Frames are handled in order: the presence answer comes after the ignored typing.
+        assert (await client.expect("presence"))["status"] == "away"
+        assert [f for f in client.seen if f.get("type") == "error"][6:] == []
     finally:
         await client.close()
     assert await snapshot(world, world.open_b) == before
