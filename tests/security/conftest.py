@@ -26,6 +26,7 @@ from chat_server.demo_world import DEMO_PASSWORD, DEMO_SITE_KEY
 from chat_server.store.database import open_database
 from chat_server.store.models import Conversation, Dealership, Lead, Operator, Pool
 from tests.operator_console.scenario import add_chat
+from tests.support.seeded_world import cheap_hash
 from tests.support.server_process import ServerProcess
 
 ALEX = "alex@demo-motors.test"
@@ -189,6 +190,7 @@ async def _seed(database_url: str) -> dict[str, object]:
             name="Bea Other",
             role="salesperson",
             password=DEMO_PASSWORD,
+            password_hash=cheap_hash(DEMO_PASSWORD),
             dealership="other-motors",
         )
         for email, name, role, pool, dealership in (
@@ -202,6 +204,7 @@ async def _seed(database_url: str) -> dict[str, object]:
                 name=name,
                 role=role,
                 password=DEMO_PASSWORD,
+                password_hash=cheap_hash(DEMO_PASSWORD),
                 pool=pool,
                 dealership=dealership,
             )

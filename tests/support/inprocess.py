@@ -13,21 +13,15 @@ browser tests, several nodes, killed or restarted nodes, and the server's own lo
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
 import os
 import secrets
-import shutil
 import socket
-import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import uvicorn
-from sqlalchemy import func, make_url, or_, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy import func, or_, select
 from starlette.applications import Starlette
 
 from chat_server import admin as admin_commands
@@ -44,6 +38,7 @@ from chat_server.store.migrate import migrate
 from chat_server.store.models import Deadline
 from chat_server.transport.ws_protocol import AbortableWebSocketProtocol
 from tests.support.admin_cli import run_admin
+from tests.support.seeded_world import materialise_seeded
 
 # The presence heartbeat renews open consoles every 10 s of real time; a jump of the clock
 # renews them at each step instead, so an operator with a console open stays on shift.
@@ -129,7 +124,7 @@ class InProcessServer:
             raise
 
     async def _seed(self) -> None:
-        if not await materialise_seeded(self.database_url):
+        if not await asyncio.to_thread(materialise_seeded, self.database_url):
             # Alembic's env runs its own event loop, so it gets a thread of its own.
             await asyncio.to_thread(migrate, self.database_url)
         origins = [self.url, f"http://localhost:{self.port}"]
@@ -244,103 +239,3 @@ async def start_inprocess(data_dir: Path, **kwargs: Any) -> InProcessServer:
     server = InProcessServer(data_dir, **kwargs)
     await server.start()
     return server
-
-
-# --- the seeded world, made once per backend and copied for each server -----------------
-#
-# Migrating a new database and seeding the demo world (four argon2 password hashes) costs
-# seconds on a busy machine; a copy of a database that already holds it costs milliseconds.
-# SQLite copies the file; PostgreSQL creates the database from a template.
-
-_TEMPLATES: dict[str, str] = {}
-_TEMPLATE_LOCK = asyncio.Lock()
-_TEMPLATE_DIR: Path | None = None
-PG_TEMPLATE = "dealer_chat_seeded_template"
-
-
-async def materialise_seeded(database_url: str) -> bool:
-    """Fill the new, empty database at ``database_url`` with the migrated demo world.
-
-    Returns False (and changes nothing) when the database is not empty: the caller then
-    migrates and seeds it the slow way.
-    """
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        target = Path(url.database or "")
-        if target.exists():
-            return False
-        template = Path(await _template("sqlite", database_url, _make_sqlite_template))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(template, target)
-        return True
-    if url.get_backend_name() == "postgresql":
-        if not await _pg_is_empty(database_url):
-            return False
-        key = f"pg:{url.host}:{url.port}"
-        template = await _template(key, database_url, _make_pg_template)
-        async with _pg_maintenance(database_url) as connection:
-            name = url.database
-            await connection.execute(text(f'DROP DATABASE "{name}"'))
-            await connection.execute(
-                text(f'CREATE DATABASE "{name}" TEMPLATE "{template}" OWNER "{url.username}"')
-            )
-        return True
-    return False
-
-
-async def _template(key: str, database_url: str, make: Callable[[str], Awaitable[str]]) -> str:
-    async with _TEMPLATE_LOCK:
-        if key not in _TEMPLATES:
-            _TEMPLATES[key] = await make(database_url)
-        return _TEMPLATES[key]
-
-
-async def _seed_world(database_url: str) -> None:
-    await asyncio.to_thread(migrate, database_url)
-    async with open_database(database_url) as db, db.sessions() as session, session.begin():
-        await seed_demo(session, [])
-
-
-async def _make_sqlite_template(database_url: str) -> str:
-    global _TEMPLATE_DIR
-    if _TEMPLATE_DIR is None:
-        _TEMPLATE_DIR = Path(tempfile.mkdtemp(prefix="dealer-chat-template-"))
-        atexit.register(shutil.rmtree, _TEMPLATE_DIR, True)
-    path = _TEMPLATE_DIR / "seeded.sqlite3"
-    await _seed_world(f"sqlite+aiosqlite:///{path}")
-    # The last connection closed, so the write-ahead log is checkpointed into the file.
-    assert not path.with_name(path.name + "-wal").exists(), "template still has a WAL"
-    return str(path)
-
-
-async def _make_pg_template(database_url: str) -> str:
-    url = make_url(database_url)
-    async with _pg_maintenance(database_url) as connection:
-        await connection.execute(text(f'DROP DATABASE IF EXISTS "{PG_TEMPLATE}"'))
-        await connection.execute(text(f'CREATE DATABASE "{PG_TEMPLATE}" OWNER "{url.username}"'))
-    await _seed_world(url.set(database=PG_TEMPLATE).render_as_string(hide_password=False))
-    return PG_TEMPLATE
-
-
-async def _pg_is_empty(database_url: str) -> bool:
-    engine = create_async_engine(database_url, poolclass=NullPool)
-    try:
-        async with engine.connect() as connection:
-            tables = await connection.scalar(
-                text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
-            )
-        return tables == 0
-    finally:
-        await engine.dispose()
-
-
-@contextlib.asynccontextmanager
-async def _pg_maintenance(database_url: str) -> AsyncIterator[AsyncConnection]:
-    """A connection to the cluster's ``postgres`` database, outside any transaction."""
-    url = make_url(database_url).set(database="postgres")
-    engine = create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            yield connection
-    finally:
-        await engine.dispose()

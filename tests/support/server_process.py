@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tests.support.admin_cli import run_admin
 from tests.support.ports import free_port
+from tests.support.seeded_world import materialise_seeded
 
 CLI = [sys.executable, "-m", "chat_server.cli"]
 
@@ -71,6 +72,9 @@ class ServerProcess:
 
     def start(self, timeout: float = 30.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # A new database starts as a copy of the seeded demo world (tests/support/seeded_world.py);
+        # the demo command then finds it seeded, as it would on its own second start.
+        materialise_seeded(self.database_url)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             self._command(), stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env}

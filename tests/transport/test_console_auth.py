@@ -11,6 +11,7 @@ from sqlalchemy import select
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from chat_server.accounts.passwords import hash_password, verify_password
 from chat_server.demo_world import DEMO_PASSWORD
 from chat_server.store.database import open_database
 from chat_server.store.models import Operator
@@ -35,6 +36,14 @@ async def test_passwords_are_stored_as_argon2_hashes(server: InProcessServer) ->
         hashes = list(await session.scalars(select(Operator.password_hash)))
     assert hashes and all(h.startswith("$argon2id$") for h in hashes)
     assert all(DEMO_PASSWORD not in h for h in hashes)
+
+
+def test_new_passwords_are_hashed_at_production_strength() -> None:
+    """The tests' seeded logins carry cheap hashes (tests/support/seeded_world.py); a password
+    the product hashes gets argon2-cffi's RFC 9106 low-memory profile: 64 MiB, 3 passes."""
+    stored = hash_password("a new password of some length")
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert verify_password(stored, "a new password of some length")
 
 
 async def test_wrong_password_and_missing_csrf_are_refused(server: InProcessServer) -> None:
