@@ -1,17 +1,25 @@
-"""Administrative writes used by the CLI and the demo: dealerships, pools, coverage, operators."""
+"""Raw writes for seeding a world: the demo (``dealer-chat demo``), the tests and the bench.
+
+They write no audit entries and allow what the settings pages refuse (ladder windows of a
+fraction of a second, for tests), but share the pages' rules for time zones, origins and the
+widget's look. Everything an operator changes goes through ``chat_server.administration``
+(the console's settings pages and ``dealer-chat admin``); ``create-operator`` and ``list``
+are the only admin commands still here.
+"""
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_server.accounts.passwords import hash_password
+from chat_server.administration import platform
+from chat_server.administration.errors import SettingsError
+from chat_server.administration.widget_settings import normalise_origin
 from chat_server.ladder.hours import ALWAYS_OPEN, parse_week
 from chat_server.ladder.types import Strategy
 from chat_server.store.models import Dealership, Operator, Pool, PoolCoverage
@@ -42,13 +50,11 @@ class AdminError(ValueError):
 
 
 def check_time_zone(name: str) -> str:
+    """The settings pages' rule (administration.platform), as an AdminError."""
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise AdminError(
-            f"unknown time zone {name!r}; use an IANA name like America/Chicago"
-        ) from None
-    return name
+        return platform.check_time_zone(name)
+    except SettingsError as error:
+        raise AdminError(str(error)) from None
 
 
 def check_hours(hours: dict[str, Any]) -> dict[str, Any]:
@@ -143,11 +149,13 @@ async def set_ladder(
 
 
 async def allow_origin(session: AsyncSession, slug: str, origin: str) -> None:
-    """Let the widget run on one more website (scheme://host[:port], no path)."""
+    """Let the widget run on one more website: the widget page's origin rule
+    (administration.widget_settings), without an audit entry (seeding and tests)."""
     row = await dealership_by_slug(session, slug)
-    origin = origin.rstrip("/")
-    if not re.match(r"^https?://[A-Za-z0-9.\-\[\]:]+$", origin):
-        raise AdminError(f"{origin!r} is not an origin like https://www.example.com")
+    try:
+        origin = normalise_origin(origin)
+    except SettingsError as error:
+        raise AdminError(str(error)) from None
     if origin not in (row.allowed_origins or []):
         row.allowed_origins = [*(row.allowed_origins or []), origin]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import resource
@@ -19,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_server import admin
 from chat_server.admin_commands import MODULES as ADMIN_COMMAND_MODULES
+from chat_server.admin_commands.team import announce_first_admin
+from chat_server.administration.errors import NotInScope
+from chat_server.administration.errors import SettingsError as AdministrationError
 from chat_server.app import create_app
-from chat_server.crm_admin import add_crm_commands, crm_action
 from chat_server.demo_world import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SLUG, seed_demo
-from chat_server.ladder.hours import ALWAYS_OPEN
 from chat_server.observability.logs import configure_logging
 from chat_server.observability.redact import safe_url
 from chat_server.protocol.incoming import MAX_FRAME_BYTES
@@ -148,6 +148,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.port:
         overrides["port"] = args.port
     settings = require_secret(load_settings(**overrides))
+    # An empty database: the one-time link that creates the first admin (no default password).
+    asyncio.run(announce_first_admin(settings))
+    sys.stdout.flush()
     run_server(settings)
     return 0
 
@@ -160,19 +163,6 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 # --- admin --------------------------------------------------------------------------
-
-
-def _hours_arg(args: argparse.Namespace) -> dict[str, Any]:
-    if args.always_open:
-        return ALWAYS_OPEN
-    if args.closed:
-        return {}
-    try:
-        return json.loads(args.hours)
-    except (TypeError, ValueError):
-        raise admin.AdminError(
-            'give --always-open, --closed or --hours \'{"mon": [["09:00", "18:00"]], ...}\''
-        ) from None
 
 
 async def _list(session: AsyncSession) -> None:
@@ -191,76 +181,6 @@ def cmd_admin(args: argparse.Namespace) -> int:
     ).database_url
     action: Callable[[AsyncSession], Awaitable[Any]]
     match args.admin_command:
-        case "create-dealership":
-
-            async def action(s: AsyncSession) -> Any:
-                row = await admin.create_dealership(
-                    s,
-                    slug=args.slug,
-                    name=args.name,
-                    time_zone=args.time_zone,
-                    origins=args.origin,
-                    crm_email=args.crm_email or "",
-                )
-                print(f"created dealership {row.slug} with site key {row.site_key}")
-
-        case "set-hours":
-
-            async def action(s: AsyncSession) -> Any:
-                await admin.set_hours(s, args.dealership, args.department, _hours_arg(args))
-                print(f"{args.dealership} {args.department} hours updated")
-
-        case "set-ladder":
-
-            async def action(s: AsyncSession) -> Any:
-                await admin.set_ladder(
-                    s,
-                    args.dealership,
-                    strategy=args.strategy,
-                    after_hours_store_first=_after_hours(args),
-                    sticky_s=args.sticky,
-                    store_window_s=args.store_window,
-                    pool_window_s=args.pool_window,
-                    round_robin_step_s=args.round_robin_step,
-                    grace_s=args.grace,
-                    capture_window_s=args.capture_window,
-                    text_after_s=args.text_after,
-                )
-                print(f"{args.dealership} ladder updated")
-
-        case "allow-origin":
-
-            async def action(s: AsyncSession) -> Any:
-                for origin in args.origin:
-                    await admin.allow_origin(s, args.dealership, origin)
-                print(f"{args.dealership} now allows {', '.join(args.origin)}")
-
-        case "set-theme":
-
-            async def action(s: AsyncSession) -> Any:
-                await admin.set_theme(
-                    s,
-                    args.dealership,
-                    color=args.color,
-                    logo_url=args.logo_url,
-                    position=args.position,
-                    language=args.language,
-                    greeting=args.greeting,
-                )
-                print(f"{args.dealership} widget theme updated")
-
-        case "create-pool":
-
-            async def action(s: AsyncSession) -> Any:
-                await admin.create_pool(s, args.name)
-                print(f"created pool {args.name}")
-
-        case "cover":
-
-            async def action(s: AsyncSession) -> Any:
-                await admin.cover(s, args.pool, args.dealership)
-                print(f"pool {args.pool} now covers {args.dealership}")
-
         case "create-operator":
             password = args.password or os.environ.get("DEALER_CHAT_NEW_PASSWORD", "")
 
@@ -279,12 +199,14 @@ def cmd_admin(args: argparse.Namespace) -> int:
         case "list":
             action = _list
         case _:
-            crm = crm_action(args)  # issue 5's commands live beside their code
-            for module in ADMIN_COMMAND_MODULES:  # the settings' commands (issue 14)
-                crm = crm or module.action(args)
-            if crm is None:
+            # Every other command calls the settings service layer (chat_server/administration)
+            # through its module in chat_server/admin_commands, as the console's pages do.
+            found = None
+            for module in ADMIN_COMMAND_MODULES:
+                found = found or module.action(args)
+            if found is None:
                 raise admin.AdminError("choose an admin command; see dealer-chat admin --help")
-            action = crm
+            action = found
     asyncio.run(with_session(url, action))
     return 0
 
@@ -350,40 +272,11 @@ def build_parser() -> argparse.ArgumentParser:
     adm.add_argument("--database-url")
     adm.set_defaults(run=cmd_admin)
     sub = adm.add_subparsers(dest="admin_command", required=True)
-    add_crm_commands(sub)
     for module in ADMIN_COMMAND_MODULES:
         module.add_commands(sub)
-    d = sub.add_parser("create-dealership")
-    d.add_argument("--slug", required=True)
-    d.add_argument("--name", required=True)
-    d.add_argument("--time-zone", required=True)
-    d.add_argument("--origin", action="append", default=[], help="allowed website origin")
-    d.add_argument("--crm-email")
-    h = sub.add_parser("set-hours")
-    h.add_argument("--dealership", required=True)
-    h.add_argument("--department", default="sales")
-    which = h.add_mutually_exclusive_group(required=True)
-    which.add_argument("--hours", help='JSON, e.g. {"mon": [["09:00", "18:00"]]}')
-    which.add_argument("--always-open", action="store_true")
-    which.add_argument("--closed", action="store_true")
-    lad = sub.add_parser("set-ladder")
-    lad.add_argument("--dealership", required=True)
-    _ladder_flags(lad)
-    ao = sub.add_parser("allow-origin", help="let the widget run on another website")
-    ao.add_argument("--dealership", required=True)
-    ao.add_argument("--origin", action="append", required=True, help="https://www.example.com")
-    t = sub.add_parser("set-theme", help="the widget's colour, logo, side, language, greeting")
-    t.add_argument("--dealership", required=True)
-    t.add_argument("--color", help="accent colour #rrggbb (white text must read on it)")
-    t.add_argument("--logo-url", help="https:// URL of a logo or avatar ('' for none)")
-    t.add_argument("--position", choices=["left", "right"], help="launcher side")
-    t.add_argument("--language", choices=["en", "es"], help="the widget's language")
-    t.add_argument("--greeting", help="first line the shopper sees")
-    p = sub.add_parser("create-pool")
-    p.add_argument("--name", required=True)
-    c = sub.add_parser("cover")
-    c.add_argument("--pool", required=True)
-    c.add_argument("--dealership", required=True)
+        replacements = getattr(module, "add_replacement_commands", None)
+        if replacements is not None:  # the commands scripts used before the settings pages
+            replacements(sub)
     o = sub.add_parser("create-operator")
     o.add_argument("--email", required=True)
     o.add_argument("--name", required=True)
@@ -399,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (SettingsError, admin.AdminError) as error:
+    except (SettingsError, admin.AdminError, AdministrationError, NotInScope) as error:
         print(f"dealer-chat: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

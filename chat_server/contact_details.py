@@ -116,6 +116,23 @@ def validate_contact(
     return contact
 
 
+def display_phone(stored: str, country: str | None) -> str:
+    """A stored number (E.164, or as typed before it was checked) as people read it aloud:
+    national format for the dealership's own country, international otherwise; unchanged
+    when it does not parse."""
+    region = region_for(country)
+    try:
+        number = phonenumbers.parse(stored.strip(), region)
+    except phonenumbers.NumberParseException:
+        return stored
+    if not phonenumbers.is_possible_number(number):
+        return stored
+    style = phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    if phonenumbers.region_code_for_number(number) == region:
+        style = phonenumbers.PhoneNumberFormat.NATIONAL
+    return phonenumbers.format_number(number, style)
+
+
 # --- reading stored details back (lead rules) -------------------------------------------
 
 

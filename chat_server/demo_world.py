@@ -74,7 +74,7 @@ async def seed_demo(session: AsyncSession, origins: list[str]) -> bool:
         origins=origins,
         hours={"sales": SALES_HOURS, "service": SERVICE_HOURS, "parts": SERVICE_HOURS},
         site_key=DEMO_SITE_KEY,
-        crm_email="leads@demo-motors.test",
+        crm_email="leads@demo-motors.example.com",
         greeting="Hi! Questions about a car? Ask us here.",
     )
     # The demo dealer site's brand red; white text on it has a 6.9:1 contrast.

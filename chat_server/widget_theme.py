@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chat_server.ladder.hours import WeekHours, next_opening, parse_week
+from chat_server.ladder.hours import Dated, WeekHours, dated_for, next_opening, parse_week
 
 LANGUAGES: tuple[str, ...] = ("en", "es")
 POSITIONS: tuple[str, ...] = ("left", "right")
@@ -30,6 +30,14 @@ _DAYS = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
     "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
 }
+# fmt: off
+_MONTHS = {
+    "en": ("January", "February", "March", "April", "May", "June",
+           "July", "August", "September", "October", "November", "December"),
+    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio",
+           "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"),
+}
+# fmt: on
 
 
 class ThemeError(ValueError):
@@ -117,29 +125,45 @@ def opening_text(department: str, opens: datetime, now: datetime, language: str)
     name = _DEPARTMENT[lang].get(department, department.title())
     days_ahead = (opens.date() - now.astimezone(opens.tzinfo).date()).days
     clock = _clock(opens, lang)
+    # After a long closure (holidays) a bare weekday would be ambiguous: name the date too.
+    dated = days_ahead >= 7
+    month = _MONTHS[lang][opens.month - 1]
     if lang == "es":
         if days_ahead == 0:
             return f"{name} abre hoy a las {clock}"
         if days_ahead == 1:
             return f"{name} abre mañana a las {clock}"
-        return f"{name} abre el {_DAYS['es'][opens.weekday()]} a las {clock}"
+        day = _DAYS["es"][opens.weekday()] + (f" {opens.day} de {month}" if dated else "")
+        return f"{name} abre el {day} a las {clock}"
     if days_ahead == 0:
         return f"{name} opens today at {clock}"
     if days_ahead == 1:
         return f"{name} opens tomorrow at {clock}"
-    return f"{name} opens {_DAYS['en'][opens.weekday()]} {clock}"
+    day = _DAYS["en"][opens.weekday()] + (f", {month} {opens.day}" if dated else "")
+    return f"{name} opens {day} {clock}"
 
 
 def opens_next(
-    hours: dict[str, Any], department: str, tz: str, now: datetime, language: str
+    hours: dict[str, Any],
+    department: str,
+    tz: str,
+    now: datetime,
+    language: str,
+    *,
+    dated: Dated = (),
 ) -> dict[str, str] | None:
     """When a closed department opens next: ``{"at": ISO, "text": ...}``; None when open now
-    or when it has no hours at all (the widget then says only that someone can help now)."""
+    or when it has no hours at all (the widget then says only that someone can help now).
+
+    ``dated`` is the dealership's dated exceptions (holidays, special hours)."""
     raw = hours.get(department)
-    if raw is None:
+    if raw is None and not dated_for(dated, department):
         return None
-    week = raw if isinstance(raw, WeekHours) else parse_week(raw)
-    opens = next_opening(week, tz, now)
+    if raw is None:
+        week = WeekHours(((),) * 7)
+    else:
+        week = raw if isinstance(raw, WeekHours) else parse_week(raw)
+    opens = next_opening(week, tz, now, dated=dated, department=department)
     if opens is None or opens <= now:
         return None
     opens = opens.astimezone(ZoneInfo(tz))

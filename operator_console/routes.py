@@ -14,6 +14,7 @@ from chat_server.accounts.sessions import current_operator, end_sessions, sign_i
 from chat_server.accounts.sign_in import AccountLocked, authenticate
 from chat_server.runtime import Runtime
 from chat_server.store.models import Dealership, Pool
+from operator_console.account_link_pages import set_password_page, setup_page
 from operator_console.account_pages import password_page
 from operator_console.api import conversation_api
 from operator_console.app_shell import app_shell_routes
@@ -135,6 +136,9 @@ def console_routes() -> list[Route | Mount]:
         Route("/console/dashboard", dashboard_page),
         Route("/console/dashboard.csv", dashboard_csv),
         Route("/console/password", password_page, methods=["GET", "POST"]),
+        # One-time account links (invitation, reset, first admin): the link is the key.
+        Route("/console/set-password/{token}", set_password_page, methods=["GET", "POST"]),
+        Route("/console/setup/{token}", setup_page, methods=["GET", "POST"]),
         *settings_routes(),
         *app_shell_routes(),
         Route("/console/api/waiting", waiting_api),

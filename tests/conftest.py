@@ -55,6 +55,13 @@ ONCE_EMBEDDED = {
     # The ladder on PostgreSQL + Redis is tested in-process (tests/chats, tests/transport,
     # tests/delivery) and under failures (tests/scale); this is the same ladder in Chromium.
     "e2e/test_ladder_in_browser.py": "the ladder's flows in the browser",
+    # The settings pages' look, phone layout and accessibility; what they store is tested on
+    # both backends in tests/administration and tests/security.
+    "e2e/test_settings_platform.py": "the platform settings pages in the browser",
+    "e2e/test_settings_ladder_widget.py": "the ladder and widget pages in the browser",
+    "e2e/test_settings_hours.py": "the hours page in the browser",
+    "e2e/test_settings_team.py": "the team pages in the browser",
+    "e2e/test_settings_canned_crm.py": "the canned-reply, CRM and card pages in the browser",
 }
 
 

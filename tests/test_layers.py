@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 LAYERS: list[set[str]] = [
     {"cli"},  # the `dealer-chat` command
-    {"app", "demo_world", "crm_admin", "admin_commands"},  # composition root; admin commands
+    {"app", "demo_world", "admin_commands"},  # composition root; `dealer-chat admin` commands
     {"admin"},  # what `dealer-chat admin` changes
     {"transport", "operator_console", "api"},  # sockets, HTTP routes: pages and the REST API
     {"chats", "leads", "reports", "administration"},  # domain services; settings writes

@@ -145,7 +145,7 @@ def test_admin_commands_build_a_world_and_reject_bad_input(
             "unknown time zone",
         ),
         (("set-hours", "--dealership", "lake", "--hours", '{"funday": []}'), "funday"),
-        (("set-hours", "--dealership", "nope", "--closed"), "no dealership with slug"),
+        (("set-hours", "--dealership", "nope", "--closed"), "no dealership 'nope'"),
         (
             (
                 "create-operator",

@@ -37,7 +37,7 @@ async def change_password(rt: Runtime, operator_id: int, current: str, new: str)
         row.password_hash = await asyncio.to_thread(hash_password, new)
         row.session_epoch += 1
         epoch = row.session_epoch
-    await _close_older_consoles(rt, operator_id, epoch)
+    await close_older_consoles(rt, operator_id, epoch)
     return epoch
 
 
@@ -68,10 +68,10 @@ async def end_sessions(rt: Runtime, operator_id: int) -> None:
             .returning(Operator.session_epoch)
         )
     if epoch is not None:
-        await _close_older_consoles(rt, operator_id, epoch)
+        await close_older_consoles(rt, operator_id, epoch)
 
 
-async def _close_older_consoles(rt: Runtime, operator_id: int, epoch: int) -> None:
+async def close_older_consoles(rt: Runtime, operator_id: int, epoch: int) -> None:
     """Close this operator's open console sockets signed in before ``epoch``, on every node.
 
     A socket was authenticated once, when it opened; without this it would keep receiving
@@ -94,8 +94,8 @@ async def current_operator(rt: Runtime, session: Session) -> OperatorView | None
         return None
     async with rt.db.sessions() as db_session:
         row = await db_session.get(Operator, operator_id)
-    if row is None or row.session_epoch != session.get("epoch"):
+    # A deactivated operator's epoch was bumped too; checking ``active`` as well keeps them
+    # out even if a row was deactivated some other way.
+    if row is None or not row.active or row.session_epoch != session.get("epoch"):
         return None
     return operator_view(row)
-
-

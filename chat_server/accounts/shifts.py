@@ -30,6 +30,7 @@ def on_shift(at: datetime, texts: bool = False) -> ColumnElement[bool]:
     """The SQL condition "this operator can be rung at ``at``"; ``texts``: a text provider is
     configured, so a verified mobile number is a channel."""
     return and_(
+        Operator.active.is_(True),  # a deactivated operator is never rung
         Operator.presence == "available",
         or_(Operator.online_until > at, reachable_without_console(texts)),
         or_(Operator.shift_ends_at.is_(None), Operator.shift_ends_at > at),

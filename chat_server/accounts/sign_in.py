@@ -53,7 +53,17 @@ async def authenticate(rt: Runtime, email: str, password: str) -> OperatorView |
             await asyncio.to_thread(verify_password, _dummy_hash(), password)
             raise AccountLocked(row.locked_until)
         # argon2 is deliberately slow (~50 ms): off the event loop, or every socket stalls.
-        if not await asyncio.to_thread(verify_password, row.password_hash, password):
+        # A deactivated operator is refused like a wrong password, after the same work: the
+        # answer does not tell whether the account exists, or was deactivated.
+        # Someone invited who has not set a password yet has an empty hash: checked against
+        # the dummy one, which no password matches, so that refusal takes as long as any.
+        stored = row.password_hash or _dummy_hash()
+        right = await asyncio.to_thread(verify_password, stored, password) and bool(
+            row.password_hash
+        )
+        if right and not row.active:
+            return None
+        if not right:
             failed = row.failed_sign_ins + 1
             locked = now + LOCKOUT if failed >= MAX_FAILED_SIGN_INS else None
             await session.execute(

@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_server.administration.actors import Actor
+from chat_server.administration.errors import NotInScope
 from chat_server.administration.scope import managed_dealership_ids, managed_pool_ids
 from chat_server.store.models import AuditEntry
 
@@ -64,16 +65,26 @@ async def record(
 
 
 async def entries(
-    session: AsyncSession, actor: Actor, *, limit: int = 200, before_id: int | None = None
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    limit: int = 200,
+    before_id: int | None = None,
+    dealership_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """The newest entries ``actor`` may see, newest first, as plain data.
 
     An admin sees every entry; a manager those of the dealerships they manage; a pool manager
-    those of their pool.
+    those of their pool. ``dealership_id`` keeps one dealership's entries (NotInScope unless
+    ``actor`` manages it).
     """
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if before_id is not None:
         query = query.where(AuditEntry.id < before_id)
+    if dealership_id is not None:
+        if dealership_id not in await managed_dealership_ids(session, actor):
+            raise NotInScope(f"dealership {dealership_id}")
+        query = query.where(AuditEntry.dealership_id == dealership_id)
     if not actor.is_admin:
         dealerships = await managed_dealership_ids(session, actor)
         pools = await managed_pool_ids(session, actor)

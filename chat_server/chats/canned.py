@@ -31,6 +31,8 @@ async def canned_replies(session: AsyncSession, dealership_id: int) -> list[dict
     rows = await session.scalars(
         select(CannedReply)
         .where(CannedReply.dealership_id == dealership_id)
-        .order_by(CannedReply.title, CannedReply.id)
+        # The order the manager set (settings); replies saved before positions existed all
+        # share 0 and keep their alphabetical order.
+        .order_by(CannedReply.position, CannedReply.title, CannedReply.id)
     )
     return [{"id": r.id, "title": r.title, "body": r.body} for r in rows]

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_server.chats.canned import canned_replies
 from chat_server.chats.notes import notes_of
+from chat_server.contact_details import display_phone
 from chat_server.protocol.outgoing import iso, visitor_summary
 from chat_server.store.models import Conversation, Dealership, Operator
 from chat_server.store.records import dealership_view
@@ -62,6 +63,8 @@ def dealership_facts(row: Dealership, now: datetime) -> dict[str, Any]:
         "time_zone": row.time_zone,
         "local_time": now.astimezone(ZoneInfo(row.time_zone)).isoformat(timespec="minutes"),
         "phone": row.phone,
+        # Stored in E.164 (the card's settings); read aloud from its national form.
+        "phone_display": display_phone(row.phone, row.country) if row.phone else "",
         "address": row.address,
         "departments": departments,
         "notes": row.console_notes,

@@ -1,7 +1,8 @@
 """The ladder: store ring → pool ring → lead capture, as a pure state machine.
 
 ``types`` holds the vocabulary, ``machine`` the transitions, ``hours`` the business hours
-that decide whether the store is open. Nothing in this package does I/O.
+(weekly, plus dated closures and special hours) that decide whether the store
+is open. Nothing in this package does I/O.
 """
 
 from __future__ import annotations
@@ -10,10 +11,15 @@ from .hours import (
     ALWAYS_OPEN,
     DAYS,
     DEPARTMENTS,
+    LABEL_MAX,
+    DatedHours,
     WeekHours,
+    dated_for,
     department_open,
     is_open,
     next_opening,
+    parse_dated,
+    parse_ranges,
     parse_week,
 )
 from .machine import from_json, next_wakeup, start, step, to_json
@@ -55,6 +61,7 @@ __all__ = [
     "ALWAYS_OPEN",
     "DAYS",
     "DEPARTMENTS",
+    "LABEL_MAX",
     "Accept",
     "Announce",
     "Assign",
@@ -64,6 +71,7 @@ __all__ = [
     "Command",
     "ContactGiven",
     "CreateLead",
+    "DatedHours",
     "Decline",
     "Event",
     "Finish",
@@ -87,11 +95,14 @@ __all__ = [
     "Transfer",
     "TransferLapsed",
     "WeekHours",
+    "dated_for",
     "department_open",
     "from_json",
     "is_open",
     "next_opening",
     "next_wakeup",
+    "parse_dated",
+    "parse_ranges",
     "parse_week",
     "start",
     "step",

@@ -157,7 +157,13 @@ async def create_lead(
     await schedule_tasks(session, lead, dealership)
     await enqueue_deliveries(session, lead, at)
     # A pool lead during sales hours: the salesperson hears of it at once.
-    open_now = department_open(dealership.hours or {}, lead.department, dealership.time_zone, at)
+    open_now = department_open(
+        dealership.hours or {},
+        lead.department,
+        dealership.time_zone,
+        at,
+        dated=dealership.dated_hours or (),
+    )
     if frames is not None and lead.owner_id is not None and open_now:
         frames.add(operator_channel(lead.owner_id), _lead_frame(lead))
     return lead.id

@@ -7,7 +7,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat_server.ladder.hours import department_open, next_opening, parse_week
+from chat_server.ladder.hours import (
+    WeekHours,
+    dated_for,
+    department_open,
+    next_opening,
+    parse_dated,
+    parse_week,
+)
 from chat_server.leads.cadence import cadence_days, due_times
 from chat_server.leads.rules import STATUSES
 from chat_server.store.models import Dealership, Lead, LeadTask, Operator
@@ -21,15 +28,25 @@ class FollowUpError(ValueError):
 
 async def schedule_tasks(session: AsyncSession, lead: Lead, dealership: Dealership) -> None:
     """The lead's cadence as task rows: step 0 due within 5 minutes of opening, then by day."""
-    week = (dealership.hours or {}).get(lead.department)
+    raw = (dealership.hours or {}).get(lead.department)
+    dated = parse_dated(dealership.dated_hours or ())  # holidays and special hours count too
+    week = parse_week(raw) if raw is not None else None
 
     def is_open(at: datetime) -> bool:
-        return department_open(dealership.hours or {}, lead.department, dealership.time_zone, at)
+        return department_open(
+            dealership.hours or {}, lead.department, dealership.time_zone, at, dated=dated
+        )
 
     def opening(at: datetime) -> datetime | None:
-        if week is None:
+        if week is None and not dated_for(dated, lead.department):
             return None
-        return next_opening(parse_week(week), dealership.time_zone, at)
+        return next_opening(
+            week or WeekHours(((),) * 7),
+            dealership.time_zone,
+            at,
+            dated=dated,
+            department=lead.department,
+        )
 
     days = cadence_days(dealership.cadence_days)
     for step, due in enumerate(due_times(lead.created_at, days, is_open, opening)):

@@ -16,6 +16,10 @@ from chat_server.leads.adf import build_adf, email_subject
 from chat_server.leads.document import delivery_key, lead_facts, webhook_body
 from chat_server.store.models import Dealership, Lead, LeadDelivery
 
+# The webhook event of each kind of send; the dealership chooses which its webhook receives
+# (Dealership.webhook_events, on the CRM settings page).
+WEBHOOK_EVENT = {"new": "lead.new", "resend": "lead.resend"}
+
 
 def crm_addresses(dealership: Dealership) -> list[str]:
     """``crm_email`` and ``crm_addresses``, each once, in order."""
@@ -38,7 +42,7 @@ async def enqueue_deliveries(session: AsyncSession, lead: Lead, at: datetime) ->
     adf = build_adf(facts)
     subject = email_subject(facts)
     targets = [("email", address) for address in crm_addresses(dealership)]
-    if dealership.webhook_url:
+    if dealership.webhook_url and WEBHOOK_EVENT[facts.status] in (dealership.webhook_events or []):
         targets.append(("webhook", dealership.webhook_url))
     queued = 0
     for channel, target in targets:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chat_server.ladder.hours import department_open
+from chat_server.ladder.hours import DatedHours, department_open, parse_dated
 from chat_server.ladder.types import LadderConfig, Strategy
 from chat_server.store.models import Dealership
 from chat_server.widget_theme import DEFAULT_THEME, WidgetTheme
@@ -37,9 +37,12 @@ class DealershipView:
     theme: WidgetTheme = DEFAULT_THEME
     country: str = "US"  # ISO 3166 alpha-2: the default region of shoppers' phones
     text_after_s: float = 8.0  # an unaccepted ring also goes out as a text after this long
+    # Holidays, closures and special hours: on its date an exception replaces the weekday.
+    dated_hours: tuple[DatedHours, ...] = ()
 
     def is_open(self, department: str, at: datetime) -> bool:
-        return department_open(self.hours, department, self.time_zone, at)
+        """Whether ``department`` is open at ``at``: weekly hours plus dated exceptions."""
+        return department_open(self.hours, department, self.time_zone, at, dated=self.dated_hours)
 
 
 def dealership_view(row: Dealership) -> DealershipView:
@@ -50,6 +53,7 @@ def dealership_view(row: Dealership) -> DealershipView:
         site_key=row.site_key,
         time_zone=row.time_zone,
         hours=dict(row.hours or {}),
+        dated_hours=parse_dated(row.dated_hours or ()),
         allowed_origins=tuple(row.allowed_origins or ()),
         greeting=row.greeting,
         country=row.country,

@@ -206,7 +206,9 @@ class VisitorSession:
                 # "Sales opens Monday 9:00 AM", in the store's zone and the widget's language.
                 opens_next=None
                 if open_now
-                else opens_next(d.hours, "sales", d.time_zone, now, d.theme.language),
+                else opens_next(
+                    d.hours, "sales", d.time_zone, now, d.theme.language, dated=d.dated_hours
+                ),
                 messages=stored,
                 server_time=now,
             )

@@ -604,7 +604,7 @@
     }));
     $('.ctx-dealer-name', n).textContent = d.name || '';
     $('.ctx-address', n).textContent = d.address ? `Address: ${d.address}` : '';
-    $('.ctx-phone', n).textContent = d.phone ? `Phone: ${d.phone}` : '';
+    $('.ctx-phone', n).textContent = d.phone ? `Phone: ${d.phone_display || d.phone}` : '';
     const deps = Object.entries(d.departments || {}).map(([name, info]) => {
       const hours = DAYS.filter((day) => (info.hours || {})[day]).map((day) => `${day} ${(info.hours[day] || []).map((r) => r.join('–')).join(', ')}`).join('; ');
       return li(`${DEPARTMENTS[name] || name}: ${info.open_now ? 'open now' : 'closed now'}${hours ? ` (${hours})` : ''}`);
