@@ -62,6 +62,7 @@ ONCE_EMBEDDED = {
     "e2e/test_settings_hours.py": "the hours page in the browser",
     "e2e/test_settings_team.py": "the team pages in the browser",
     "e2e/test_settings_canned_crm.py": "the canned-reply, CRM and card pages in the browser",
+    "e2e/test_settings_journey.py": "issue 14's journey from an empty `serve`, in the browser",
 }
 
 
