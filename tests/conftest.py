@@ -21,6 +21,7 @@ from tests.support.heavy import deselect_outside
 from tests.support.inprocess import InProcessServer
 from tests.support.postgres_server import PostgresServer, postgres_server
 from tests.support.redis_server import RedisServer, redis_server
+from tests.support.seeded_world import materialise_migrated
 from tests.support.server_process import ServerProcess
 
 BACKEND = os.environ.get("DEALER_CHAT_TEST_BACKEND", "embedded")
@@ -128,9 +129,11 @@ def broker_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 async def database(database_url: str) -> AsyncIterator[Database]:
-    """A migrated database, opened in-process."""
+    """A migrated database, opened in-process: a copy of one migrated once per run
+    (tests/support/seeded_world.py); tests/store migrates its own to test the migrations."""
     # Alembic's env runs its own event loop, so it gets a thread of its own here.
-    await asyncio.to_thread(migrate, database_url)
+    if not await asyncio.to_thread(materialise_migrated, database_url):
+        await asyncio.to_thread(migrate, database_url)
     async with open_database(database_url) as db:
         yield db
 

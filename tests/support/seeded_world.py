@@ -1,4 +1,5 @@
-"""The demo world, migrated and seeded once per run and backend, copied for each test server.
+"""The demo world, migrated and seeded once per run and backend, copied for each test server;
+and the bare migrated schema, copied for each test's ``database`` fixture.
 
 Migrating a new database and seeding the demo world costs a second or more of CPU on every
 server start; a copy of a database that already holds it costs milliseconds. SQLite copies the
@@ -42,6 +43,7 @@ from chat_server.store.models import Operator
 
 T = TypeVar("T")
 PG_TEMPLATE = "dealer_chat_seeded_template"
+PG_MIGRATED = "dealer_chat_migrated_template"
 
 _templates: dict[str, str] = {}
 _lock = threading.Lock()
@@ -54,18 +56,29 @@ def materialise_seeded(database_url: str) -> bool:
     Returns False (and changes nothing) when the database is not empty (a restarted server,
     or a test that seeded its own): the server then migrates and seeds it as it always does.
     """
+    return _materialise(database_url, seeded=True)
+
+
+def materialise_migrated(database_url: str) -> bool:
+    """Fill the new, empty database at ``database_url`` with the schema alone (no rows), as
+    ``dealer-chat migrate`` leaves it; False (changing nothing) when it is not empty."""
+    return _materialise(database_url, seeded=False)
+
+
+def _materialise(database_url: str, *, seeded: bool) -> bool:
     url = make_url(database_url)
     backend = url.get_backend_name()
     if backend == "sqlite":
         target = Path(url.database or "")
         if not url.database or target.exists():
             return False
-        template = _template("sqlite", database_url, _make_sqlite_template)
+        make = _make_sqlite_template if seeded else _make_sqlite_migrated
+        template = _template(f"sqlite:{seeded}", database_url, make)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(template, target)
         return True
     if backend == "postgresql":
-        return _run(_copy_pg_template(database_url))
+        return _run(_copy_pg_template(database_url, seeded=seeded))
     return False
 
 
@@ -98,33 +111,52 @@ async def _seed_world(database_url: str) -> None:
         )
 
 
-async def _make_sqlite_template(database_url: str) -> str:
+async def _migrate_only(database_url: str) -> None:
+    await asyncio.to_thread(migrate, database_url)
+
+
+def _sqlite_template_path(name: str) -> Path:
     global _template_dir
     if _template_dir is None:
         _template_dir = Path(tempfile.mkdtemp(prefix="dealer-chat-template-"))
         atexit.register(shutil.rmtree, _template_dir, True)
-    path = _template_dir / "seeded.sqlite3"
-    await _seed_world(f"sqlite+aiosqlite:///{path}")
+    return _template_dir / name
+
+
+async def _make_sqlite(path: Path, fill: Callable[[str], Awaitable[None]]) -> str:
+    await fill(f"sqlite+aiosqlite:///{path}")
     # The last connection closed, so the write-ahead log is checkpointed into the file.
     assert not path.with_name(path.name + "-wal").exists(), "template still has a WAL"
     return str(path)
 
 
-async def _make_pg_template(database_url: str) -> str:
-    url = make_url(database_url)
-    async with _pg_maintenance(database_url) as connection:
-        await connection.execute(text(f'DROP DATABASE IF EXISTS "{PG_TEMPLATE}"'))
-        await connection.execute(text(f'CREATE DATABASE "{PG_TEMPLATE}" OWNER "{url.username}"'))
-    await _seed_world(url.set(database=PG_TEMPLATE).render_as_string(hide_password=False))
-    return PG_TEMPLATE
+async def _make_sqlite_template(database_url: str) -> str:
+    return await _make_sqlite(_sqlite_template_path("seeded.sqlite3"), _seed_world)
 
 
-async def _copy_pg_template(database_url: str) -> bool:
+async def _make_sqlite_migrated(database_url: str) -> str:
+    return await _make_sqlite(_sqlite_template_path("migrated.sqlite3"), _migrate_only)
+
+
+def _pg_maker(name: str, fill: Callable[[str], Awaitable[None]]) -> Callable[[str], Awaitable[str]]:
+    async def make(database_url: str) -> str:
+        url = make_url(database_url)
+        async with _pg_maintenance(database_url) as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            await connection.execute(text(f'CREATE DATABASE "{name}" OWNER "{url.username}"'))
+        await fill(url.set(database=name).render_as_string(hide_password=False))
+        return name
+
+    return make
+
+
+async def _copy_pg_template(database_url: str, *, seeded: bool) -> bool:
     if not await _pg_is_empty(database_url):
         return False
     url = make_url(database_url)
+    name, fill = (PG_TEMPLATE, _seed_world) if seeded else (PG_MIGRATED, _migrate_only)
     template = await asyncio.to_thread(
-        _template, f"pg:{url.host}:{url.port}", database_url, _make_pg_template
+        _template, f"pg:{url.host}:{url.port}:{seeded}", database_url, _pg_maker(name, fill)
     )
     async with _pg_maintenance(database_url) as connection:
         await connection.execute(text(f'DROP DATABASE "{url.database}"'))
