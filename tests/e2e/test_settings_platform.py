@@ -64,6 +64,7 @@ async def test_the_admin_shapes_the_installation_and_reads_the_log(
     await page.click("[data-testid=sign-in]")
     await page.wait_for_url("**/console")
     await page.goto(server.url + "/console/settings")
+    await fits_and_passes_axe(page, "settings-index")
     await page.click("[data-testid=settings-platform]")
 
     # A new store, a group for it, and a second pool.
@@ -120,6 +121,7 @@ async def test_the_admin_shapes_the_installation_and_reads_the_log(
 
     await page.set_viewport_size(PHONE)
     for url, name in (
+        (server.url + "/console/settings", "settings-index-phone"),
         (platform_url, "settings-platform-phone"),
         (pool_url, "settings-pool-phone"),
         (server.url + "/console/settings/audit", "settings-audit-phone"),
