@@ -6,21 +6,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from chat_server.accounts.sessions import change_password, current_operator
+from chat_server.administration.account_links import MAX_PASSWORD_CHARS
+from chat_server.administration.account_links import password_problem as link_password_problem
 from operator_console.common import runtime, templates, to_sign_in
 from operator_console.csrf import csrf_ok, csrf_token
 
-MIN_PASSWORD_CHARS = 12
-MAX_PASSWORD_CHARS = 1000
-
 
 def password_problem(new: str, confirm: str, current: str) -> str | None:
-    """Why a new password is refused, or None when it is acceptable."""
-    if len(new) < MIN_PASSWORD_CHARS:
-        return f"Choose a password of at least {MIN_PASSWORD_CHARS} characters."
-    if len(new) > MAX_PASSWORD_CHARS:
-        return "That password is too long."
-    if new != confirm:
-        return "The two new passwords are not the same."
+    """Why a new password is refused, or None when it is acceptable: the rule every password
+    the console sets follows (administration.account_links), and not the current one again."""
+    if refused := link_password_problem(new, confirm):
+        return str(refused)
     if new == current:
         return "The new password must differ from the current one."
     return None

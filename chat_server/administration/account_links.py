@@ -37,7 +37,7 @@ LIFETIMES = {
     "reset": timedelta(days=1),
     "first_admin": timedelta(days=1),
 }
-# The password rule of the console's Password page (operator_console/account_pages.py).
+# The one password rule: set-password links, the first admin, and the Password page.
 MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 1000
 

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from chat_server.administration.platform import AuditLog, audit_log
-from operator_console.settings.page_kit import in_scope, not_found, settings_request
+from operator_console.settings.page_kit import not_found, settings_request
 
 PATH = "/console/settings/audit"
 PAGE_SIZE = 50
@@ -196,9 +196,7 @@ async def audit_page(request: Request) -> Response:
             limit=PAGE_SIZE,
         )
 
-    log = await in_scope(ask, read)
-    if log is None:
-        return not_found()
+    log = await ask.read(read)
     kept = {"dealership": dealership_id} if dealership_id is not None else {}
     older = (
         f"{PATH}?{urlencode({**kept, 'before': log.older_than})}"

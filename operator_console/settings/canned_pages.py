@@ -26,14 +26,11 @@ from chat_server.administration.canned_replies import (
     move_reply,
     remove_reply,
 )
-from chat_server.administration.errors import NotInScope
 from chat_server.administration.scope import dealership_for
 from chat_server.chats.canned import fill
 from operator_console.settings.index_pages import DEALERSHIP_SECTIONS, dealership_path
 from operator_console.settings.page_kit import (
     SettingsRequest,
-    in_scope,
-    not_found,
     settings_request,
 )
 
@@ -42,7 +39,7 @@ SECTION = "canned"
 SAMPLE_VEHICLE = {"year": 2024, "make": "Toyota", "model": "RAV4", "trim": "XLE"}
 
 
-async def _context(ask: SettingsRequest, dealership_id: int) -> dict[str, Any] | None:
+async def _context(ask: SettingsRequest, dealership_id: int) -> dict[str, Any]:
     async def read(session: AsyncSession) -> dict[str, Any]:
         row = await dealership_for(session, ask.actor, dealership_id)
         replies = await list_replies(session, ask.actor, dealership_id)
@@ -52,7 +49,7 @@ async def _context(ask: SettingsRequest, dealership_id: int) -> dict[str, Any] |
             )
         return {"dealership": {"id": row.id, "name": row.name}, "replies": replies}
 
-    return await in_scope(ask, read)
+    return await ask.read(read)
 
 
 async def _show(
@@ -61,8 +58,6 @@ async def _show(
     """The page; after a refused form, that form shows what was typed and why it was refused
     (an edit's messages beside that reply's fields, not the add form's)."""
     context = await _context(ask, dealership_id)
-    if context is None:
-        return not_found()
     typed = {"title": ask.value("title"), "body": ask.value("body")}
     edit_errors: dict[str, str] = {}
     if editing is not None:
@@ -113,10 +108,7 @@ async def _post(
     async def change(session: AsyncSession) -> str:
         return await action(ask, session, dealership_id)
 
-    try:
-        notice = await ask.change(change)
-    except NotInScope:
-        return not_found()
+    notice = await ask.change(change)
     if notice is None:
         return await _show(ask, dealership_id, editing=reply_id if editing else None)
     # Back where the reply is (a phone would otherwise land at the top of a long list).

@@ -21,12 +21,9 @@ from chat_server.administration.card import (
     read_card,
     set_card,
 )
-from chat_server.administration.errors import NotInScope
 from operator_console.settings.index_pages import DEALERSHIP_SECTIONS, dealership_path
 from operator_console.settings.page_kit import (
     SettingsRequest,
-    in_scope,
-    not_found,
     settings_request,
 )
 
@@ -37,9 +34,7 @@ async def _show(ask: SettingsRequest, dealership_id: int) -> Response:
     async def read(session: AsyncSession) -> dict[str, Any]:
         return await read_card(session, ask.actor, dealership_id)
 
-    card = await in_scope(ask, read)
-    if card is None:
-        return not_found()
+    card = await ask.read(read)
     typed = ask.form is not None
     values = {
         "address": ask.value("address") if typed else card["address"],
@@ -85,10 +80,7 @@ async def save_card(request: Request) -> Response:
             at=ask.rt.clock.now(),
         )
 
-    try:
-        saved = await ask.change(change)
-    except NotInScope:
-        return not_found()
+    saved = await ask.change(change)
     if saved is None:
         return await _show(ask, dealership_id)
     return ask.back(dealership_path(dealership_id, SECTION), "The receptionist's card is saved.")

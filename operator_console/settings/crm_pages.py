@@ -30,15 +30,12 @@ from chat_server.administration.crm_settings import (
     revoke_api_token,
     set_crm,
 )
-from chat_server.administration.errors import NotInScope
 from chat_server.administration.scope import dealership_for
 from chat_server.leads.cadence import DEFAULT_DAYS
 from chat_server.leads.test_lead import TargetResult, TestLeadPlan, plan_test_lead, send_test_lead
 from operator_console.settings.index_pages import DEALERSHIP_SECTIONS, dealership_path
 from operator_console.settings.page_kit import (
     SettingsRequest,
-    in_scope,
-    not_found,
     settings_request,
 )
 
@@ -50,7 +47,7 @@ def _day(at: datetime | None, zone: ZoneInfo) -> str:
     return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else ""
 
 
-async def _context(ask: SettingsRequest, dealership_id: int) -> dict[str, Any] | None:
+async def _context(ask: SettingsRequest, dealership_id: int) -> dict[str, Any]:
     async def read(session: AsyncSession) -> dict[str, Any]:
         row = await dealership_for(session, ask.actor, dealership_id)
         view = await crm_view(session, ask.actor, dealership_id)
@@ -64,7 +61,7 @@ async def _context(ask: SettingsRequest, dealership_id: int) -> dict[str, Any] |
             "crm": {**view, "tokens": tokens},
         }
 
-    return await in_scope(ask, read)
+    return await ask.read(read)
 
 
 def _values(ask: SettingsRequest, crm: dict[str, Any], *, typed: bool) -> dict[str, Any]:
@@ -99,8 +96,6 @@ async def _show(
     results: list[TargetResult] | None = None,
 ) -> Response:
     context = await _context(ask, dealership_id)
-    if context is None:
-        return not_found()
     response = ask.render(
         "settings/crm.html",
         {
@@ -149,10 +144,7 @@ async def save_crm(request: Request) -> Response:
             at=ask.rt.clock.now(),
         )
 
-    try:
-        saved = await ask.change(change)
-    except NotInScope:
-        return not_found()
+    saved = await ask.change(change)
     if saved is None:
         return await _show(ask, dealership_id, saving=True)
     if saved["new_webhook_secret"]:
@@ -170,10 +162,7 @@ async def regenerate_secret(request: Request) -> Response:
     async def change(session: AsyncSession) -> str:
         return await new_webhook_secret(session, ask.actor, dealership_id, at=ask.rt.clock.now())
 
-    try:
-        secret = await ask.change(change)
-    except NotInScope:
-        return not_found()
+    secret = await ask.change(change)
     return await _show(ask, dealership_id, new_secret=secret)
 
 
@@ -188,10 +177,7 @@ async def create_token(request: Request) -> Response:
             session, ask.actor, dealership_id, ask.value("token_name"), at=ask.rt.clock.now()
         )
 
-    try:
-        created = await ask.change(change)
-    except NotInScope:
-        return not_found()
+    created = await ask.change(change)
     return await _show(ask, dealership_id, new_token=created)
 
 
@@ -207,10 +193,7 @@ async def revoke_token(request: Request) -> Response:
             session, ask.actor, dealership_id, token_id, at=ask.rt.clock.now()
         )
 
-    try:
-        revoked = await ask.change(change)
-    except NotInScope:
-        return not_found()
+    revoked = await ask.change(change)
     if revoked is None:
         return await _show(ask, dealership_id)
     notice = "Token revoked: it no longer opens the API." if revoked else "Already revoked."
@@ -238,10 +221,7 @@ async def send_a_test_lead(request: Request) -> Response:
         )
         return planned
 
-    try:
-        planned = await ask.change(plan)
-    except NotInScope:
-        return not_found()
+    planned = await ask.change(plan)
     if planned is None:
         return await _show(ask, dealership_id)
     results = await send_test_lead(ask.rt.settings, planned) if planned.has_targets else []

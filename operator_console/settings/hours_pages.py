@@ -17,12 +17,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from chat_server.administration import hours
-from chat_server.administration.errors import NotInScope
 from chat_server.administration.platform import time_zones
 from chat_server.administration.scope import dealership_for
 from chat_server.ladder.hours import DAYS, DEPARTMENTS
 from operator_console.settings.index_pages import DEALERSHIP_SECTIONS, dealership_path
-from operator_console.settings.page_kit import SettingsRequest, not_found, settings_request
+from operator_console.settings.page_kit import SettingsRequest, settings_request
 
 PATH = "/console/settings/dealerships/{dealership_id:int}/hours"
 SECTION = "hours"
@@ -40,10 +39,7 @@ async def _page(ask: SettingsRequest, dealership_id: int) -> Response:
     async def read(session: AsyncSession) -> hours.HoursSettings:
         return await hours.hours_settings(session, ask.actor, dealership_id, ask.rt.clock.now())
 
-    try:
-        shown = await ask.read(read)
-    except NotInScope:
-        return not_found()
+    shown = await ask.read(read)
     sent = ask.value("department") if ask.form is not None else ""
     return ask.render(
         "settings/hours.html",
@@ -113,10 +109,7 @@ def _form(change: Change) -> Callable[[Request], Awaitable[Response]]:
         async def run(session: AsyncSession) -> str:
             return await change(ask, session, dealership_id)
 
-        try:
-            notice = await ask.change(run)
-        except NotInScope:
-            return not_found()
+        notice = await ask.change(run)
         if notice is None:
             return await _page(ask, dealership_id)
         return ask.back(dealership_path(dealership_id, SECTION), notice)

@@ -15,7 +15,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from chat_server.administration.errors import NotInScope
 from chat_server.administration.ladder_settings import (
     AFTER_HOURS,
     BOUNDS,
@@ -30,15 +29,13 @@ from chat_server.administration.scope import dealership_for
 from operator_console.settings.index_pages import DEALERSHIP_SECTIONS, dealership_path
 from operator_console.settings.page_kit import (
     SettingsRequest,
-    in_scope,
-    not_found,
     settings_request,
 )
 
 SECTION = "ladder"
 
 
-async def _context(ask: SettingsRequest, dealership_id: int) -> dict[str, Any] | None:
+async def _context(ask: SettingsRequest, dealership_id: int) -> dict[str, Any]:
     rt = ask.rt
 
     async def read(session: AsyncSession) -> dict[str, Any]:
@@ -53,7 +50,7 @@ async def _context(ask: SettingsRequest, dealership_id: int) -> dict[str, Any] |
             "previews": previews,
         }
 
-    return await in_scope(ask, read)
+    return await ask.read(read)
 
 
 def _values(ask: SettingsRequest, saved: LadderSettings) -> dict[str, Any]:
@@ -69,8 +66,6 @@ def _plain(value: Any) -> Any:
 
 async def _show(ask: SettingsRequest, dealership_id: int) -> Response:
     context = await _context(ask, dealership_id)
-    if context is None:
-        return not_found()
     return ask.render(
         "settings/ladder.html",
         {
@@ -103,10 +98,7 @@ async def save_ladder(request: Request) -> Response:
     async def change(session: AsyncSession) -> LadderSettings:
         return await set_ladder(session, ask.actor, dealership_id, changes, at=ask.rt.clock.now())
 
-    try:
-        saved = await ask.change(change)
-    except NotInScope:
-        return not_found()
+    saved = await ask.change(change)
     if saved is None:
         return await _show(ask, dealership_id)
     return ask.back(dealership_path(dealership_id, SECTION), "Ladder settings saved.")

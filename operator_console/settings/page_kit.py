@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
@@ -60,13 +61,18 @@ class SettingsRequest:
         return self.form is not None and self.form.get(name) in ("on", "true", "1", "yes")
 
     async def read(self, action: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """Run a read-only service call in a session of its own."""
-        async with self.rt.db.sessions() as session:
-            return await action(session)
+        """Run a read-only service call in a session of its own. A target out of the actor's
+        scope answers 404, like one that does not exist (raised here for every page)."""
+        try:
+            async with self.rt.db.sessions() as session:
+                return await action(session)
+        except NotInScope:
+            raise HTTPException(404) from None
 
     async def change(self, action: Callable[[AsyncSession], Awaitable[T]]) -> T | None:
         """Run a service call in one transaction. A refusal rolls it back whole (nothing is
-        saved half-way) and lands in ``errors`` under its field; returns None then."""
+        saved half-way) and lands in ``errors`` under its field; returns None then. A target
+        out of scope answers 404 (as in :meth:`read`)."""
         if self.form is None or not csrf_ok(self.request.session, self.form.get("csrf_token")):
             self.errors[""] = FORM_EXPIRED
             return None
@@ -76,6 +82,8 @@ class SettingsRequest:
         except SettingsError as error:
             self.errors[error.field or ""] = str(error)
             return None
+        except NotInScope:
+            raise HTTPException(404) from None
 
     def render(self, template: str, context: dict[str, Any], status: int | None = None) -> Response:
         """The page, with what every settings template needs; 400 when a change was refused."""
@@ -115,13 +123,3 @@ async def settings_request(request: Request) -> SettingsRequest | Response:
         return PlainTextResponse("Only managers and admins can change settings.", status_code=403)
     form = await request.form() if request.method == "POST" else None
     return SettingsRequest(request, rt, operator, actor, form)
-
-
-async def in_scope(
-    ask: SettingsRequest, action: Callable[[AsyncSession], Awaitable[T]]
-) -> T | None:
-    """Read something the actor must be allowed to manage; None (answer 404) when out of scope."""
-    try:
-        return await ask.read(action)
-    except NotInScope:
-        return None

@@ -92,10 +92,7 @@ def _form(change: Change) -> Callable[[Request], Awaitable[Response]]:
         async def run(session: AsyncSession) -> str:
             return await change(ask, session)
 
-        try:
-            notice = await ask.change(run)
-        except NotInScope:
-            return not_found()
+        notice = await ask.change(run)
         return await _page(ask) if notice is None else ask.back(PATH, notice)
 
     return handle

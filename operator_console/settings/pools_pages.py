@@ -14,12 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from chat_server.administration.errors import NotInScope
 from chat_server.administration.platform import Coverage, cover, coverage, uncover
 from operator_console.settings.page_kit import (
     SettingsRequest,
-    in_scope,
-    not_found,
     settings_request,
 )
 from operator_console.settings.platform_pages import form_id
@@ -33,9 +30,7 @@ async def _page(ask: SettingsRequest, pool_id: int) -> Response:
     async def read(session: AsyncSession) -> Coverage:
         return await coverage(session, ask.actor, pool_id)
 
-    found = await in_scope(ask, read)
-    if found is None:
-        return not_found()
+    found = await ask.read(read)
     return ask.render(
         "settings/pool.html",
         {
@@ -67,10 +62,7 @@ def _form(change: Change) -> Callable[[Request], Awaitable[Response]]:
         async def run(session: AsyncSession) -> str:
             return await change(session, ask, pool_id, form_id(ask, "dealership"))
 
-        try:
-            notice = await ask.change(run)
-        except NotInScope:
-            return not_found()
+        notice = await ask.change(run)
         return await _page(ask, pool_id) if notice is None else ask.back(pool_path(pool_id), notice)
 
     return handle

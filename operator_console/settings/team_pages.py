@@ -18,7 +18,6 @@ from starlette.routing import BaseRoute, Route
 
 from chat_server.accounts.sessions import close_older_consoles
 from chat_server.administration import team
-from chat_server.administration.errors import NotInScope
 from chat_server.administration.team import Invitation, Workplace
 from chat_server.delivery.email import EmailNotSent, email_configured, send_plain_email
 from operator_console.account_link_pages import set_password_url
@@ -49,10 +48,7 @@ def _when(moment: datetime) -> str:
 
 async def _show(ask: SettingsRequest, where: Workplace, person_id: int | None = None) -> Response:
     """The page (400 with the message beside the field when a change was refused)."""
-    try:
-        people = await ask.read(lambda s: team.team(s, ask.actor, where, ask.rt.clock.now()))
-    except NotInScope:
-        return not_found()
+    people = await ask.read(lambda s: team.team(s, ask.actor, where, ask.rt.clock.now()))
     link = ask.request.session.pop(ONE_TIME_LINK, None)
     place = {"id": people.id, "name": people.name}
     context: dict[str, Any] = {
@@ -151,21 +147,18 @@ async def invite_form(request: Request) -> Response:
     if isinstance(ask, Response):
         return ask
     where = _where(request)
-    try:
-        invitation = await ask.change(
-            lambda s: team.invite(
-                s,
-                ask.actor,
-                where,
-                name=ask.value("name"),
-                email=ask.value("email"),
-                role=ask.value("role"),
-                capacity=ask.value("capacity"),
-                now=ask.rt.clock.now(),
-            )
+    invitation = await ask.change(
+        lambda s: team.invite(
+            s,
+            ask.actor,
+            where,
+            name=ask.value("name"),
+            email=ask.value("email"),
+            role=ask.value("role"),
+            capacity=ask.value("capacity"),
+            now=ask.rt.clock.now(),
         )
-    except NotInScope:
-        return not_found()
+    )
     if invitation is None:
         return await _show(ask, where)
     return ask.back(team_path(where), await _hand_over(ask, invitation))
@@ -181,36 +174,33 @@ async def person_form(request: Request) -> Response:
     if action not in ACTIONS:
         return not_found()
     now = ask.rt.clock.now()
-    try:
-        if action == "reset-password":
-            invitation = await ask.change(
-                lambda s: team.reset_password(s, ask.actor, where, operator_id, now)
+    if action == "reset-password":
+        invitation = await ask.change(
+            lambda s: team.reset_password(s, ask.actor, where, operator_id, now)
+        )
+        if invitation is None:
+            return await _show(ask, where, operator_id)
+        if invitation.epoch is not None:
+            await close_older_consoles(ask.rt, operator_id, invitation.epoch)
+        return ask.back(team_path(where), await _hand_over(ask, invitation))
+    if action == "set":
+        changed = await ask.change(
+            lambda s: team.set_role_and_capacity(
+                s,
+                ask.actor,
+                where,
+                operator_id,
+                # One's own form has no role field: no role given keeps the role.
+                role=ask.value("role") or None,
+                capacity=ask.value("capacity"),
+                now=now,
             )
-            if invitation is None:
-                return await _show(ask, where, operator_id)
-            if invitation.epoch is not None:
-                await close_older_consoles(ask.rt, operator_id, invitation.epoch)
-            return ask.back(team_path(where), await _hand_over(ask, invitation))
-        if action == "set":
-            changed = await ask.change(
-                lambda s: team.set_role_and_capacity(
-                    s,
-                    ask.actor,
-                    where,
-                    operator_id,
-                    # One's own form has no role field: no role given keeps the role.
-                    role=ask.value("role") or None,
-                    capacity=ask.value("capacity"),
-                    now=now,
-                )
-            )
-            done = "saved"
-        else:
-            change = team.deactivate if action == "deactivate" else team.reactivate
-            changed = await ask.change(lambda s: change(s, ask.actor, where, operator_id, now))
-            done = f"{action}d"
-    except NotInScope:
-        return not_found()
+        )
+        done = "saved"
+    else:
+        change = team.deactivate if action == "deactivate" else team.reactivate
+        changed = await ask.change(lambda s: change(s, ask.actor, where, operator_id, now))
+        done = f"{action}d"
     if changed is None:
         return await _show(ask, where, operator_id)
     if changed.epoch is not None:

@@ -16,7 +16,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from chat_server.administration.errors import NotInScope
 from chat_server.administration.scope import dealership_for
 from chat_server.administration.widget_settings import (
     FIELDS,
@@ -33,8 +32,6 @@ from chat_server.widget_theme import LANGUAGES, MIN_CONTRAST_ON_WHITE, POSITIONS
 from operator_console.settings.index_pages import DEALERSHIP_SECTIONS, dealership_path
 from operator_console.settings.page_kit import (
     SettingsRequest,
-    in_scope,
-    not_found,
     settings_request,
 )
 
@@ -56,9 +53,7 @@ async def _show(ask: SettingsRequest, dealership_id: int, form: str = "") -> Res
             "snippet": embed_snippet(server_url(ask), row.site_key),
         }
 
-    context = await in_scope(ask, read)
-    if context is None:
-        return not_found()
+    context = await ask.read(read)
     saved = context["saved"]
     look = {name: getattr(saved, name) for name in FIELDS}
     if form == "look":  # a refused look: show what was sent, so nothing typed is lost
@@ -102,10 +97,7 @@ def _form(name: str, change: Change) -> Callable[[Request], Awaitable[Response]]
         async def run(session: AsyncSession) -> str:
             return await change(session, ask, dealership_id)
 
-        try:
-            notice = await ask.change(run)
-        except NotInScope:
-            return not_found()
+        notice = await ask.change(run)
         if notice is None:
             return await _show(ask, dealership_id, name)
         return ask.back(dealership_path(dealership_id, SECTION), notice)
