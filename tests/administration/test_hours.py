@@ -14,16 +14,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from chat_server.accounts.operators import operator_view
 from chat_server.admin import create_dealership as seed_dealership
-from chat_server.admin import create_operator, create_pool
+from chat_server.admin import create_pool
 from chat_server.administration import hours
-from chat_server.administration.actors import COMMAND_LINE, Actor, actor_of
+from chat_server.administration.actors import COMMAND_LINE, Actor
 from chat_server.administration.errors import NotInScope, SettingsError
 from chat_server.ladder.hours import ALWAYS_OPEN
 from chat_server.store.database import Database
 from chat_server.store.models import AuditEntry, Dealership
 from chat_server.store.records import dealership_view
+from tests.administration.people import CAST, add_people
 from tests.support.admin_cli import run_admin
 
 WEEKDAYS = {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
@@ -39,7 +39,7 @@ class World:
     admin: Actor
     manager_a: Actor
     manager_b: Actor
-    pool_manager: Actor
+    pool_manager_p: Actor
     salesperson_a: Actor
 
 
@@ -58,25 +58,8 @@ async def world(database: Database) -> World:
             session, slug="b-motors", name="B Motors", time_zone="America/New_York", origins=[]
         )
         await create_pool(session, "Pool P")
-        people: dict[str, Actor] = {}
-        for key, role, dealership, pool in (
-            ("admin", "admin", None, None),
-            ("manager_a", "manager", "a-motors", None),
-            ("manager_b", "manager", "b-motors", None),
-            ("pool_manager", "pool_manager", None, "Pool P"),
-            ("salesperson_a", "salesperson", "a-motors", None),
-        ):
-            row = await create_operator(
-                session,
-                email=f"{key}@example.com",
-                name=key.replace("_", " ").title(),
-                role=role,
-                password="a long password",
-                password_hash="not used",
-                dealership=dealership,
-                pool=pool,
-            )
-            people[key] = actor_of(operator_view(row))
+        added = await add_people(session, CAST)
+        people = {key: actor for key, (_, actor) in added.items()}
         return World(a=a.id, b=b.id, **people)
 
 
@@ -315,7 +298,7 @@ def every_change(world: World, target: int) -> list[tuple[Any, tuple[Any, ...], 
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize("who", ["manager_b", "pool_manager", "salesperson_a"])
+@pytest.mark.parametrize("who", ["manager_b", "pool_manager_p", "salesperson_a"])
 async def test_nobody_else_reads_or_changes_a_stores_hours(
     database: Database, world: World, who: str
 ) -> None:

@@ -13,18 +13,18 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from chat_server.accounts.operators import operator_view
 from chat_server.admin import AdminError, create_operator, create_pool
 from chat_server.admin import cover as seed_cover
 from chat_server.admin import create_dealership as seed_dealership
 from chat_server.administration import platform
-from chat_server.administration.actors import COMMAND_LINE, Actor, actor_of
+from chat_server.administration.actors import COMMAND_LINE, Actor
 from chat_server.administration.errors import NotInScope, SettingsError
 from chat_server.administration.scope import managed_dealership_ids
 from chat_server.demo_world import DEMO_PASSWORD, DEMO_POOL, DEMO_SLUG
 from chat_server.ladder.hours import ALWAYS_OPEN
 from chat_server.store.database import Database, open_database
 from chat_server.store.models import AuditEntry, Dealership, Group, Pool, PoolCoverage
+from tests.administration.people import CAST, add_people
 from tests.security.conftest import signed_in
 from tests.support.admin_cli import run_admin
 from tests.support.inprocess import InProcessServer
@@ -58,25 +58,8 @@ async def make_world(db: Database) -> World:
         p = await create_pool(session, "Pool P")
         q = await create_pool(session, "Pool Q")
         await seed_cover(session, "Pool P", "a-motors")
-        people: dict[str, Actor] = {}
-        for key, role, dealership, pool in (
-            ("admin", "admin", None, None),
-            ("manager_a", "manager", "a-motors", None),
-            ("manager_b", "manager", "b-motors", None),
-            ("pool_manager_p", "pool_manager", None, "Pool P"),
-            ("salesperson_a", "salesperson", "a-motors", None),
-        ):
-            row = await create_operator(
-                session,
-                email=f"{key}@example.com",
-                name=key.replace("_", " ").title(),
-                role=role,
-                password=PASSWORD,
-                password_hash="not used",
-                dealership=dealership,
-                pool=pool,
-            )
-            people[key] = actor_of(operator_view(row))
+        added = await add_people(session, CAST)
+        people = {key: actor for key, (_, actor) in added.items()}
         return World(a=a.id, b=b.id, p=p.id, q=q.id, **people)
 
 
