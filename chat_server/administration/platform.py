@@ -103,8 +103,13 @@ def _require_admin(actor: Actor) -> None:
 
 
 @cache
+@cache
 def time_zones() -> tuple[str, ...]:
-    """Every IANA time zone this machine knows, sorted (the page offers them as suggestions)."""
+    """Every IANA time zone this machine knows, sorted (the page offers them as suggestions).
+
+    ``available_timezones`` walks the tz database's files on every call; the list does not
+    change while the process runs, so it is read once.
+    """
     return tuple(sorted(available_timezones()))
 
 
