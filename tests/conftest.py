@@ -21,7 +21,12 @@ from tests.support.heavy import deselect_outside
 from tests.support.inprocess import InProcessServer
 from tests.support.postgres_server import PostgresServer, postgres_server
 from tests.support.redis_server import RedisServer, redis_server
-from tests.support.seeded_world import materialise_migrated
+from tests.support.seeded_world import (
+    defer_creation,
+    ensure_created,
+    forget_deferred,
+    materialise_migrated,
+)
 from tests.support.server_process import ServerProcess
 
 BACKEND = os.environ.get("DEALER_CHAT_TEST_BACKEND", "embedded")
@@ -111,12 +116,28 @@ def redis_srv() -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty database on the selected backend."""
-    if BACKEND == "pg-redis":
-        server: PostgresServer = request.getfixturevalue("pg")
-        return server.create_database(f"t_{uuid.uuid4().hex[:12]}")
-    return f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+def new_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The test's own database on the selected backend, made when first needed: the
+    ``database`` fixture and the test servers make it as a copy of a template
+    (tests/support/seeded_world.py); ``database_url`` makes it empty. PostgreSQL's is dropped
+    after the test (hundreds of them would otherwise fill the cluster's memory)."""
+    if BACKEND != "pg-redis":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    server: PostgresServer = request.getfixturevalue("pg")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = server.url_for(name)
+    defer_creation(url, lambda template: server.create_database(name, template))
+    yield url
+    if not forget_deferred(url) and server.running:
+        server.drop_database(name)
+
+
+@pytest.fixture
+def database_url(new_database_url: str) -> str:
+    """A fresh, empty database on the selected backend, for a test that opens it itself."""
+    ensure_created(new_database_url)
+    return new_database_url
 
 
 @pytest.fixture
@@ -128,19 +149,19 @@ def broker_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
+async def database(new_database_url: str) -> AsyncIterator[Database]:
     """A migrated database, opened in-process: a copy of one migrated once per run
     (tests/support/seeded_world.py); tests/store migrates its own to test the migrations."""
     # Alembic's env runs its own event loop, so it gets a thread of its own here.
-    if not await asyncio.to_thread(materialise_migrated, database_url):
-        await asyncio.to_thread(migrate, database_url)
-    async with open_database(database_url) as db:
+    if not await asyncio.to_thread(materialise_migrated, new_database_url):
+        await asyncio.to_thread(migrate, new_database_url)
+    async with open_database(new_database_url) as db:
         yield db
 
 
 @pytest.fixture
 def start_server(
-    tmp_path: Path, database_url: str, broker_url: str
+    tmp_path: Path, new_database_url: str, broker_url: str
 ) -> Iterator[Callable[..., ServerProcess]]:
     """Start real servers (``dealer-chat demo`` subprocesses) sharing this test's backend."""
     started: list[ServerProcess] = []
@@ -152,7 +173,7 @@ def start_server(
     ) -> ServerProcess:
         server = ServerProcess(
             tmp_path / name,
-            database_url=database_url,
+            database_url=new_database_url,
             broker_url=broker_url,
             ladder=ladder,
             env=env,
@@ -169,7 +190,7 @@ def start_server(
 
 @pytest.fixture
 async def serve_inprocess(
-    tmp_path: Path, database_url: str, broker_url: str
+    tmp_path: Path, new_database_url: str, broker_url: str
 ) -> AsyncIterator[Callable[..., Awaitable[InProcessServer]]]:
     """Start servers in the test's own event loop, on a clock the test moves
     (tests/support/inprocess.py), sharing this test's backend. Takes the same ``ladder`` and
@@ -183,7 +204,7 @@ async def serve_inprocess(
     ) -> InProcessServer:
         server = InProcessServer(
             tmp_path / name,
-            database_url=database_url,
+            database_url=new_database_url,
             broker_url=broker_url,
             ladder=ladder,
             env=env,

@@ -4,6 +4,10 @@ PostgreSQL refuses to run as root, so when the tests run as root every server-si
 (``initdb``, ``postgres``) runs as the ``postgres`` user through ``runuser``, in a temporary
 directory owned by that user. Durability is switched off (fsync, synchronous commit, full
 page writes): the cluster lives for one test session.
+
+The cluster's files live in memory (``/dev/shm``) when the machine has room there: every test
+creates a database of about 9 MB, and on disk those writes cost a tenth to a quarter of a
+second of kernel time each, which on a busy two-core machine is most of a test's setup.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ USER = "dealer_chat"
 PASSWORD = "dealer-chat-test"
 SUPERUSER = "postgres"  # the bootstrap superuser initdb creates; reached over the socket only
 RUN_AS = "postgres"  # the OS user the server runs as when we are root
+IN_MEMORY = Path("/dev/shm")
+IN_MEMORY_ROOM = 2 << 30  # bytes free there before the cluster goes there (tests drop theirs)
 
 
 def find_binaries() -> Path:
@@ -188,12 +194,21 @@ class PostgresServer:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signum)
 
-    def create_database(self, name: str) -> str:
-        """Create an empty database ``name`` owned by the test user; return its URL."""
-        if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-            raise ValueError(f"database name must be a lower-case identifier, got {name!r}")
-        self.psql(f"CREATE DATABASE {name} OWNER {USER}")
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """Create database ``name`` owned by the test user, empty or as a copy of ``template``;
+        return its URL."""
+        _check_identifier(name)
+        copy = ""
+        if template is not None:
+            _check_identifier(template)
+            copy = f" TEMPLATE {template}"
+        self.psql(f"CREATE DATABASE {name}{copy} OWNER {USER}")
         return self.url_for(name)
+
+    def drop_database(self, name: str) -> None:
+        """Drop database ``name`` if it exists, ending any session still open on it."""
+        _check_identifier(name)
+        self.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         """Run one SQL statement as the bootstrap superuser over the Unix socket."""
@@ -238,6 +253,21 @@ class PostgresServer:
             raise RuntimeError(
                 f"{Path(command[0]).name} failed: {result.stderr.strip() or result.stdout}"
             )
+
+
+def _check_identifier(name: str) -> None:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise ValueError(f"database name must be a lower-case identifier, got {name!r}")
+
+
+def _scratch_parent() -> str | None:
+    """Where the cluster's directory goes: memory when there is room, else the temp folder."""
+    try:
+        stats = os.statvfs(IN_MEMORY)
+    except OSError:
+        return None
+    room = stats.f_bavail * stats.f_frsize
+    return str(IN_MEMORY) if room >= IN_MEMORY_ROOM and os.access(IN_MEMORY, os.W_OK) else None
 
 
 def _children(parent: int) -> list[int]:
@@ -289,7 +319,7 @@ def postgres_server() -> Iterator[PostgresServer]:
             raise RuntimeError(
                 f"running as root needs a {RUN_AS!r} user to run PostgreSQL as"
             ) from None
-    directory = Path(tempfile.mkdtemp(prefix="dealer-chat-pg-"))
+    directory = Path(tempfile.mkdtemp(prefix="dealer-chat-pg-", dir=_scratch_parent()))
     _chown(directory)
     server = PostgresServer(bin_dir, directory, free_port(HOST))
     try:

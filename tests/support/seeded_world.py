@@ -15,6 +15,11 @@ product's own hasher at full strength, and tests/transport/test_console_auth.py 
 
 Callable from any thread, with or without a running event loop: the async work runs on a loop
 of its own in a worker thread.
+
+A PostgreSQL test database can be *deferred* (``defer_creation``): it is created when first
+needed, straight from the template the first caller wants (one ``CREATE DATABASE ... TEMPLATE``)
+instead of empty and then dropped and created again from the template; ``ensure_created``
+creates it empty for a test that opens it itself.
 """
 
 from __future__ import annotations
@@ -47,7 +52,29 @@ PG_MIGRATED = "dealer_chat_migrated_template"
 
 _templates: dict[str, str] = {}
 _lock = threading.Lock()
+# A deferred database's URL -> the function that creates it (from a template's name, or empty).
+_deferred: dict[str, Callable[[str | None], None]] = {}
 _template_dir: Path | None = None
+
+
+def defer_creation(database_url: str, create: Callable[[str | None], None]) -> None:
+    """Create the database at ``database_url`` only when first needed, with ``create``."""
+    with _lock:
+        _deferred[database_url] = create
+
+
+def ensure_created(database_url: str) -> None:
+    """Create a deferred database now, empty; nothing for one that exists already."""
+    with _lock:
+        create = _deferred.pop(database_url, None)
+    if create is not None:
+        create(None)
+
+
+def forget_deferred(database_url: str) -> bool:
+    """Drop ``database_url`` from the deferred ones; True if it was never created."""
+    with _lock:
+        return _deferred.pop(database_url, None) is not None
 
 
 def materialise_seeded(database_url: str) -> bool:
@@ -151,13 +178,22 @@ def _pg_maker(name: str, fill: Callable[[str], Awaitable[None]]) -> Callable[[st
 
 
 async def _copy_pg_template(database_url: str, *, seeded: bool) -> bool:
-    if not await _pg_is_empty(database_url):
-        return False
     url = make_url(database_url)
     name, fill = (PG_TEMPLATE, _seed_world) if seeded else (PG_MIGRATED, _migrate_only)
-    template = await asyncio.to_thread(
-        _template, f"pg:{url.host}:{url.port}:{seeded}", database_url, _pg_maker(name, fill)
-    )
+
+    async def template_name() -> str:
+        return await asyncio.to_thread(
+            _template, f"pg:{url.host}:{url.port}:{seeded}", database_url, _pg_maker(name, fill)
+        )
+
+    with _lock:
+        create = _deferred.pop(database_url, None)
+    if create is not None:
+        create(await template_name())
+        return True
+    if not await _pg_is_empty(database_url):
+        return False
+    template = await template_name()
     async with _pg_maintenance(database_url) as connection:
         await connection.execute(text(f'DROP DATABASE "{url.database}"'))
         await connection.execute(
