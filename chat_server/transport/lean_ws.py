@@ -7,7 +7,8 @@ maps (about 3 KiB) for the life of the connection. Measured with ``python -m ben
 that was over a quarter of an idle shopper socket. This subclass swaps the queue and the event
 for minimal ones that hold no buffer while empty (it uses only ``put_nowait``, ``get`` and
 ``empty`` of the one, ``set``, ``clear`` and ``wait`` of the other) and drops the request and
-response once the handshake is done (nothing reads them after the ``websocket.accept``).
+response once the handshake is done (nothing reads them after the ``websocket.accept``), and
+reports a send after uvicorn closed the socket itself as the peer gone, not as a RuntimeError.
 Written against uvicorn 0.54's ``websockets_sansio_impl``; the socket tests cover it.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 
@@ -114,6 +116,12 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         self.writable = _Flag()  # type: ignore[assignment]
 
     async def send(self, message: Any) -> None:
+        if self.close_sent and message["type"] == "websocket.send":
+            # uvicorn closed this socket itself (a keepalive ping the peer did not answer in
+            # time, a frame it could not parse) while the app was still sending, say a welcome
+            # on a busy machine. Its own send raises a RuntimeError then; for the app this is
+            # a peer that went away, which Starlette reports as ``WebSocketDisconnect``.
+            raise ClientDisconnected()
         await super().send(message)
         if self.handshake_complete and getattr(self, "response", None) is not None:
             # Only the accept (or a refusal) reads these; nothing does once the handshake is

@@ -1,12 +1,16 @@
-"""The minimal queue and event of the lean websocket protocol (transport/lean_ws.py)."""
+"""The lean websocket protocol (transport/lean_ws.py): its minimal queue and event, and a send
+after uvicorn closed the socket itself."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
+from uvicorn.config import Config
+from uvicorn.protocols.utils import ClientDisconnected
+from uvicorn.server import ServerState
 
-from chat_server.transport.lean_ws import _Flag, _Inbound
+from chat_server.transport.lean_ws import LeanWebSocketProtocol, _Flag, _Inbound
 
 
 async def test_inbound_is_fifo_and_wakes_one_getter_per_item() -> None:
@@ -52,3 +56,19 @@ async def test_flag_waits_only_while_clear() -> None:
     flag.set()
     assert await asyncio.gather(*waiters) == [True, True]
     assert flag._waiters is None
+
+
+async def test_a_send_after_uvicorn_closed_the_socket_is_a_disconnect_not_a_crash() -> None:
+    """uvicorn fails a socket itself on a keepalive ping timeout; a send the app was already
+    making (a console's welcome, on a busy machine) must read as the peer gone, which
+    Starlette turns into ``WebSocketDisconnect``, not as a RuntimeError in the log."""
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        return None
+
+    config = Config(app=app, ws=LeanWebSocketProtocol)
+    config.load()
+    protocol = LeanWebSocketProtocol(config=config, server_state=ServerState(), app_state={})
+    protocol.close_sent = True  # what uvicorn sets when it fails the connection itself
+    with pytest.raises(ClientDisconnected):
+        await protocol.send({"type": "websocket.send", "text": "{}"})
