@@ -28,6 +28,9 @@ from tests.support.seeded_world import (
     materialise_migrated,
 )
 from tests.support.server_process import ServerProcess
+from tests.support.tls_context import share_default_tls_context
+
+share_default_tls_context()
 
 BACKEND = os.environ.get("DEALER_CHAT_TEST_BACKEND", "embedded")
 if BACKEND not in ("embedded", "pg-redis"):
@@ -69,6 +72,16 @@ ONCE_EMBEDDED = {
     "e2e/test_settings_team.py": "the team pages in the browser",
     "e2e/test_settings_canned_crm.py": "the canned-reply, CRM and card pages in the browser",
     "e2e/test_settings_journey.py": "issue 14's journey from an empty `serve`, in the browser",
+    # Issue 15's phone-first console. What these pages read and store is tested on both backends
+    # over HTTP and on the sockets (tests/leads/test_lead_pages.py, tests/transport).
+    "e2e/test_console_layout.py": "every console page's layout at 360/390/414 px, in the browser",
+    "e2e/test_leads_dashboard.py": "the lead and dashboard pages on a phone, in the browser",
+    "e2e/test_console_workspace_phone.py": "the workspace on a phone, in the browser",
+    "e2e/test_conversations.py": "the Conversations pages in the browser (search and scope on "
+    "both backends are in tests/history)",
+    "history/test_words.py": "words and query terms are pure",
+    "e2e/test_widget_after_details.py": "the shopper's side in the browser (the same chat after "
+    "details is tested on both backends in tests/transport/test_visitor_after_details.py)",
 }
 
 
