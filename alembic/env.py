@@ -8,6 +8,7 @@ import os
 from sqlalchemy.engine import Connection
 
 from alembic import context
+from chat_server.history.schema import include_name
 from chat_server.store.database import create_engine_for
 from chat_server.store.models import Base
 
@@ -31,6 +32,8 @@ def _run(connection: Connection) -> None:
         # SQLite cannot ALTER most things in place; batch mode copies the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # The search index of migration 0010 is not in the models (chat_server/history/schema.py).
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -23,7 +23,9 @@ from chat_server.delivery.channels import SHARED_PREFIXES
 from chat_server.delivery.texts import open_text_sender
 from chat_server.delivery.vapid_keys import load_vapid_keys
 from chat_server.delivery.web_push import WebPushSender
+from chat_server.history.indexer import SearchIndexer
 from chat_server.ladder.types import Tick
+from chat_server.leads.chat_resend import resend_chat_lead
 from chat_server.leads.create import create_lead, log_up
 from chat_server.leads.worker import DeliveryWorker
 from chat_server.limits.guard import Guard
@@ -86,7 +88,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                     hub=hub,
                     clock=clock,
                     appends=appends,
-                    leads=LeadHooks(create=create_lead, log_up=log_up),
+                    leads=LeadHooks(create=create_lead, log_up=log_up, resend=resend_chat_lead),
                     guard=Guard(settings, limiter),
                     metrics=metrics,
                     push=push,
@@ -103,6 +105,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                     ),
                     PresenceHeartbeat(rt),
                     DeliveryWorker(rt),
+                    SearchIndexer(db, clock),
                 ):
                     with task_dump_on_signal():
                         yield

@@ -43,6 +43,11 @@ class LeadHooks:
     ]
     # log_up(session, conversation, at) -> lead id, or None when the dealership logs no Ups
     log_up: Callable[[AsyncSession, Conversation, datetime], Awaitable[int | None]]
+    # resend(session, conversation, service, at) -> lead id: the shopper wrote more after
+    # their lead went out (leads/chat_resend.py); None skips resends (tests' bare runtimes)
+    resend: (
+        Callable[[AsyncSession, Conversation, LeadService, datetime], Awaitable[int | None]] | None
+    ) = None
 
 
 @dataclass

@@ -14,8 +14,9 @@ from starlette.responses import JSONResponse, Response
 from chat_server.accounts.access import dealerships_in_scope, may_see_dashboard
 from chat_server.accounts.operators import OperatorView
 from chat_server.accounts.sessions import current_operator
+from chat_server.leads.labels import STATUS_WORDS
 from chat_server.protocol.outgoing import iso
-from chat_server.reports.export import chats_csv
+from chat_server.reports.export import chats_csv, shopper_names
 from chat_server.reports.periods import PERIOD_DAYS, PERIOD_LABELS, Period, period_bounds
 from chat_server.reports.queries import chat_facts, load_dashboard, team_reach, waiting_chats
 from chat_server.store.models import Dealership, Operator
@@ -79,6 +80,7 @@ async def dashboard_page(request: Request) -> Response:
             "waiting": waiting,
             "team": team,
             "dealership_zone": ZoneInfo(dealership.time_zone),
+            "status_words": STATUS_WORDS,
         },
     )
 
@@ -95,9 +97,10 @@ async def dashboard_csv(request: Request) -> Response:
         for owner in owners:
             row = await session.get(Operator, owner)
             names[owner] = row.name if row else ""
+        shoppers = await shopper_names(session, [c.id for c in chats])
     filename = f"{dealership.slug}-chats-{period.key}.csv"
     return Response(
-        chats_csv(chats, names, dealership.time_zone),
+        chats_csv(chats, names, dealership.time_zone, shoppers),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

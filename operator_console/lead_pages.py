@@ -18,6 +18,7 @@ from chat_server.accounts.access import dealerships_in_scope
 from chat_server.accounts.operators import OperatorView
 from chat_server.accounts.sessions import current_operator
 from chat_server.leads.followup import CHANNELS, FollowUpError, log_attempt, set_owner, set_status
+from chat_server.leads.labels import CHANNEL_WORDS, STATUS_WORDS
 from chat_server.leads.listing import lead_detail, list_leads, scoped_lead
 from chat_server.leads.outbox import resend_lead
 from chat_server.leads.rules import STATUSES
@@ -47,6 +48,7 @@ async def leads_page(request: Request) -> Response:
             await dealerships_in_scope(session, operator),
             status=status,
             now=rt.clock.now(),
+            words=True,
         )
     return request.app.state.templates.TemplateResponse(
         request,
@@ -55,6 +57,7 @@ async def leads_page(request: Request) -> Response:
             "operator": operator,
             "leads": leads,
             "statuses": STATUSES,
+            "status_words": STATUS_WORDS,
             "status_filter": status or "",
             "csrf_token": csrf_token(request.session),
         },
@@ -80,7 +83,7 @@ async def _render_detail(
     rt = _runtime(request)
     async with rt.db.sessions() as session:
         scope = await dealerships_in_scope(session, operator)
-        lead = await lead_detail(session, lead_id, scope, rt.clock.now())
+        lead = await lead_detail(session, lead_id, scope, rt.clock.now(), words=True)
     if lead is None:
         return Response("No such lead.", status_code=404)
     return request.app.state.templates.TemplateResponse(
@@ -91,7 +94,11 @@ async def _render_detail(
             "lead": lead,
             "owners": await _owners(rt, lead["dealership_id"]),
             "statuses": STATUSES,
+            "status_words": STATUS_WORDS,
             "channels": CHANNELS,
+            "channel_words": CHANNEL_WORDS,
+            # Managers (and the platform admin) run the CRM settings a logged-only send needs.
+            "may_fix_crm": operator.role in ("manager", "admin"),
             "error": error,
             "notice": request.query_params.get("done", "")[:100],
             "csrf_token": csrf_token(request.session),

@@ -18,6 +18,7 @@ from operator_console.account_link_pages import set_password_page, setup_page
 from operator_console.account_pages import password_page
 from operator_console.api import conversation_api
 from operator_console.app_shell import app_shell_routes
+from operator_console.conversation_pages import conversation_routes
 from operator_console.csrf import csrf_ok, csrf_token
 from operator_console.dashboard_pages import dashboard_csv, dashboard_page, waiting_api
 from operator_console.device_api import push_devices, remove_push_device, unsubscribe_push
@@ -133,6 +134,7 @@ def console_routes() -> list[Route | Mount]:
         Route("/console/sign-in", sign_in_page, methods=["GET", "POST"]),
         Route("/console/sign-out", sign_out_page, methods=["POST"]),
         *lead_routes(),
+        *conversation_routes(),
         Route("/console/dashboard", dashboard_page),
         Route("/console/dashboard.csv", dashboard_csv),
         Route("/console/password", password_page, methods=["GET", "POST"]),

@@ -20,14 +20,22 @@ LAYERS: list[set[str]] = [
     {"app", "demo_world", "admin_commands"},  # composition root; `dealer-chat admin` commands
     {"admin"},  # what `dealer-chat admin` changes
     {"transport", "operator_console", "api"},  # sockets, HTTP routes: pages and the REST API
-    {"chats", "leads", "reports", "administration"},  # domain services; settings writes
+    {"chats", "leads", "reports", "administration", "history"},  # services; settings writes
     {"accounts"},  # operators, passwords, sessions, tenant scope, API tokens
     {"delivery"},  # channels, fan-out of committed frames
     {"runtime"},  # what a running node shares between requests
     {"limits", "deadlines", "protocol"},
     {"broker", "store"},
     {"observability", "background", "widget_theme", "settings_table"},  # the last renders settings
-    {"ladder", "settings", "clock", "security_headers", "package_files", "contact_details"},
+    {
+        "ladder",
+        "settings",
+        "clock",
+        "security_headers",
+        "package_files",
+        "contact_details",
+        "contact_extraction",
+    },
 ]
 RANK = {name: rank for rank, layer in enumerate(LAYERS) for name in layer}
 

@@ -43,11 +43,20 @@
       formTitle: 'How can we reach you?', name: 'Name', phone: 'Phone', email: 'Email',
       time: 'Best time to reach you', times: ['No preference', 'Morning', 'Afternoon', 'Evening'],
       consent: 'You may contact me about my inquiry by phone, text or email.',
-      submit: 'Send my details', submitLabel: 'Send my contact details',
+      submit: 'Send my details',
       needContact: 'Please give a phone number or an email address.', badEmail: 'Please check the email address.',
       badPhone: 'Please check the phone number.',
       thanks: (n) => (n ? `Thanks, ${n}! We will be in touch.` : 'Thanks! We will be in touch.'),
       thanksWaiting: (n) => `Thanks${n ? `, ${n}` : ''}! If we get cut off, we will reach you.`,
+      // After the ladder's own capture: in plain words, what happens next.
+      thanksSent: (n, store) => `Thanks${n ? `, ${n}` : ''}! Your details are with ${store}.`,
+      nextOpen: (how, when) => `Someone will ${how} you${when ? ` ${when}` : ' soon'}.`,
+      nextLater: (opens, how) => `${opens} Someone will ${how} you then.`,
+      how: { call: 'call', email: 'e-mail' },
+      when: { morning: 'in the morning', afternoon: 'in the afternoon', evening: 'in the evening' },
+      keepWriting: 'Anything you add here goes with your request.',
+      captured: 'We have your details. You can keep writing here.',
+      newChat: 'Start a new chat', newPlaceholder: 'Type to start a new chat…',
       typing: (n) => `${n} is typing…`, tooLong: 'That message is too long.',
       retrying: 'Having trouble sending, retrying…', error: 'Something went wrong.',
       newMessage: 'New message', sending: 'Sending…',
@@ -66,11 +75,19 @@
       formTitle: '¿Cómo podemos contactarte?', name: 'Nombre', phone: 'Teléfono', email: 'Correo electrónico',
       time: 'Mejor hora para contactarte', times: ['Sin preferencia', 'Mañana', 'Tarde', 'Noche'],
       consent: 'Pueden contactarme sobre mi consulta por teléfono, mensaje de texto o correo.',
-      submit: 'Enviar mis datos', submitLabel: 'Enviar mis datos de contacto',
+      submit: 'Enviar mis datos',
       needContact: 'Indica un teléfono o un correo electrónico.', badEmail: 'Revisa el correo electrónico.',
       badPhone: 'Revisa el número de teléfono.',
       thanks: (n) => (n ? `¡Gracias, ${n}! Te contactaremos.` : '¡Gracias! Te contactaremos.'),
       thanksWaiting: (n) => `¡Gracias${n ? `, ${n}` : ''}! Si se corta, te contactaremos.`,
+      thanksSent: (n, store) => `¡Gracias${n ? `, ${n}` : ''}! ${store} ya tiene tus datos.`,
+      nextOpen: (how, when) => `Alguien te ${how}${when ? ` ${when}` : ' pronto'}.`,
+      nextLater: (opens, how) => `${opens} Alguien te ${how} entonces.`,
+      how: { call: 'llamará', email: 'escribirá' },
+      when: { morning: 'por la mañana', afternoon: 'por la tarde', evening: 'por la noche' },
+      keepWriting: 'Lo que añadas aquí se suma a tu solicitud.',
+      captured: 'Ya tenemos tus datos. Puedes seguir escribiendo aquí.',
+      newChat: 'Empezar un chat nuevo', newPlaceholder: 'Escribe para empezar un chat nuevo…',
       typing: (n) => `${n} está escribiendo…`, tooLong: 'Ese mensaje es demasiado largo.',
       retrying: 'Problemas al enviar, reintentando…', error: 'Algo salió mal.',
       newMessage: 'Nuevo mensaje', sending: 'Enviando…',
@@ -83,6 +100,7 @@
   const K_VISITOR = `${K}visitor`;
   const K_CONV = `${K}conversation`;
   const K_PENDING = `${K}pending`;
+  const K_SAVED = `${K}saved`; // the conversation the shopper left their details in
 
   // --- state ---------------------------------------------------------------------------------------
   let ws = null;
@@ -240,7 +258,7 @@
     lastSeq = 0;
     store.set(K_CONV, conv);
     if (conv) { // a new chat: forget the previous one's contact thanks and offer
-      contactSaved = false;
+      contactSaved = store.get(K_SAVED) === conv; // a reload of a chat with details: no ask
       offerTaken = false;
       waitSince = 0;
       ui.thanks.hidden = true;
@@ -304,8 +322,11 @@
   function setState(s, a) {
     const before = state;
     state = s || null;
+    if (state === 'captured') contactSaved = true; // details in: never ask again in this chat
     agent = a && a.name ? a : state === 'connected' ? agent : null;
-    if ((state === 'ringing_store' || state === 'ringing_pool') && !waitSince) waitSince = firstMessageAt() || Date.now() + skew;
+    const ringing = state === 'ringing_store' || state === 'ringing_pool';
+    if (ringing && before === 'captured') waitSince = Date.now() + skew; // rung again: a new wait
+    if (ringing && !waitSince) waitSince = firstMessageAt() || Date.now() + skew;
     if (state === 'connected' && conversation && joinedFor !== conversation) {
       joinedFor = conversation;
       if (before !== null) boot.emit('agent_joined', { conversation, name: agent ? agent.name : '' });
@@ -332,15 +353,28 @@
 
   function onContactSaved() {
     contactSaved = true;
-    const name = contactQueued && contactQueued.name;
+    if (conversation) store.set(K_SAVED, conversation);
+    const sent = contactQueued || {};
     contactQueued = null;
     ui.form.hidden = true;
     const waiting = state === 'ringing_store' || state === 'ringing_pool';
-    ui.thanks.textContent = waiting ? w().thanksWaiting(name) : w().thanks(name);
+    ui.thanks.textContent = waiting ? w().thanksWaiting(sent.name) : nextSteps(sent);
+    ui.messages.appendChild(ui.thanks); // in the log, in order: what the shopper adds comes after
     ui.thanks.hidden = false;
     renderStatus();
     scrollDown(true);
     boot.emit('contact_submitted', { conversation });
+  }
+
+  // "Thanks, Dana! Your details are with Demo Motors. Someone will call you in the evening.
+  // Anything you add here goes with your request." Closed now: when it opens, then.
+  function nextSteps(sent) {
+    const t = w();
+    const how = sent.phone ? t.how.call : t.how.email;
+    const opens = dealership.opens_next && dealership.opens_next.text;
+    const next = !dealership.open && opens
+      ? t.nextLater(`${opens}.`, how) : t.nextOpen(how, t.when[sent.preferred_time]);
+    return `${t.thanksSent(sent.name, dealership.name || t.store)} ${next} ${t.keepWriting}`;
   }
 
   let rateTimer = 0;
@@ -392,32 +426,34 @@ button{font:inherit;cursor:pointer}
 .x:hover{background:rgba(255,255,255,.15)}
 .status{padding:9px 16px;font-size:13px;background:#f1f5fb;color:#2b3440;border-bottom:1px solid #e2e7ee}
 .status[data-state=lead_capture]{background:#fff6e5}
+.status[data-state=captured]{background:#e8f5e9}
 .status[data-state=closed]{background:#f3f3f3;color:#444}
 .wait{font-variant-numeric:tabular-nums;color:#3d4754}
 .note{margin:4px 0 0;font-size:12px;color:#3d4754}
 .offer{display:flex;flex-wrap:wrap;align-items:center;gap:6px 10px;margin-top:6px;font-size:12px}
 .link{border:1px solid var(--dc-accent);background:#fff;color:var(--dc-accent);border-radius:8px;padding:6px 10px;min-height:32px;font-weight:600}
+[data-dc=ended] .link{min-height:44px;padding:8px 14px}
 .conn,.err{padding:6px 16px;font-size:12px;background:#fff3cd;color:#5c4400}
 .err{background:#fdecea;color:#8a1c12}
 .scroll{flex:1;overflow-y:auto;padding:14px 12px;display:flex;flex-direction:column;gap:10px;overscroll-behavior:contain}
 .messages{display:flex;flex-direction:column;gap:6px}
 .msg{max-width:82%;padding:8px 12px;border-radius:16px;background:#eef1f5;align-self:flex-start;white-space:pre-wrap;overflow-wrap:anywhere;border-bottom-left-radius:5px}
 .msg[data-kind=visitor]{align-self:flex-end;background:var(--dc-accent);color:#fff;border-bottom-left-radius:16px;border-bottom-right-radius:5px}
-.msg[data-kind=system]{align-self:center;background:none;color:#555f6d;font-size:12px;font-style:italic;text-align:center;max-width:95%}
+.msg[data-kind=system]{align-self:center;background:#f1f5fb;color:#2b3440;font-size:13px;text-align:center;max-width:95%;border:1px solid #d5dce6;border-radius:10px}
 .msg[data-state=pending]{outline:2px dashed var(--dc-accent);outline-offset:2px}
 .divider{align-self:stretch;text-align:center;font-size:11px;color:#555f6d;border-top:1px solid #e2e7ee;margin:6px 0 2px;padding-top:4px}
 .who{display:block;font-size:11px;font-weight:650;color:#3d4754;margin-bottom:2px}
 .typing{font-size:12px;color:#555f6d;font-style:italic;padding-left:4px}
-.contact{display:grid;gap:8px;padding:12px;border:1px solid #e2e7ee;border-radius:12px;background:#f8fafc}
+.contact{display:grid;gap:6px;padding:10px 12px;border:1px solid #e2e7ee;border-radius:12px;background:#f8fafc;scroll-margin-top:8px}
 .contact h3{margin:0;font-size:14px;font-weight:600}
 .contact label{display:grid;gap:3px;font-size:12px;color:#3d4754}
 .contact label.check{display:flex;align-items:flex-start;gap:8px}
-.contact input,.contact select,textarea{font:inherit;font-size:16px;color:#1b1f24;background:#fff;border:1px solid #767f8a;border-radius:8px;padding:8px 10px;width:100%;margin:0}
+.contact input,.contact select,textarea{font:inherit;font-size:16px;color:#1b1f24;background:#fff;border:1px solid #767f8a;border-radius:8px;padding:7px 10px;width:100%;margin:0}
 .contact input[type=checkbox]{width:18px;height:18px;margin:0;flex:none}
 .hp{position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden}
 .ferr{color:#b3261e;font-size:12px}
 .primary{border:0;border-radius:8px;background:var(--dc-accent);color:#fff;font-weight:600;padding:10px 14px;min-height:44px}
-.thanks{padding:12px;border-radius:12px;background:#e8f5e9;color:#1e4620}
+.thanks{padding:10px 12px;border-radius:12px;background:#e8f5e9;color:#1e4620}
 .composer{display:flex;gap:8px;align-items:flex-end;padding:10px 10px max(10px,env(safe-area-inset-bottom));border-top:1px solid #e2e7ee;background:#fff;margin:0}
 textarea{resize:none;min-height:44px;max-height:120px;line-height:1.35}
 .send{flex:none}
@@ -435,7 +471,8 @@ textarea{resize:none;min-height:44px;max-height:120px;line-height:1.35}
   <button type="button" class="x" data-dc="close" data-t-label="close">×</button></div>
  <div class="status" data-dc="status"><span data-dc="status-text" role="status"></span><span class="wait" data-dc="wait" aria-hidden="true"></span>
   <p class="note" data-dc="hours-note" hidden></p>
-  <div class="offer" data-dc="offer" hidden><span data-t="offer"></span><button type="button" class="link" data-dc="offer-contact" data-t="offerButton"></button></div></div>
+  <div class="offer" data-dc="offer" hidden><span data-t="offer"></span><button type="button" class="link" data-dc="offer-contact" data-t="offerButton"></button></div>
+  <div class="offer" data-dc="ended" hidden><button type="button" class="link" data-dc="new-chat" data-t="newChat"></button></div></div>
  <div class="conn" data-dc="conn" role="status" hidden></div>
  <div class="err" data-dc="error" role="alert" hidden></div>
  <div class="scroll">
@@ -451,7 +488,7 @@ textarea{resize:none;min-height:44px;max-height:120px;line-height:1.35}
    <label class="check"><input type="checkbox" name="consent"><span data-t="consent"></span></label>
    <div class="hp" aria-hidden="true"><input name="website" tabindex="-1" autocomplete="off" aria-label="Leave empty"></div>
    <div class="ferr" data-dc="contact-error" role="alert" hidden></div>
-   <button type="submit" class="primary" data-dc="contact-submit" data-t="submit" data-t-label="submitLabel"></button>
+   <button type="submit" class="primary" data-dc="contact-submit" data-t="submit"></button>
   </form>
   <div class="thanks" data-dc="contact-thanks" role="status" hidden></div>
  </div>
@@ -471,7 +508,7 @@ textarea{resize:none;min-height:44px;max-height:120px;line-height:1.35}
     box.appendChild(tpl.content); // after the launcher: Tab from the launcher enters the panel
     return {
       box, panel: q('panel'), title: q('title'), logo: q('logo'), status: q('status'), statusText: q('status-text'),
-      wait: q('wait'), note: q('hours-note'), offer: q('offer'), conn: q('conn'), error: q('error'),
+      wait: q('wait'), note: q('hours-note'), offer: q('offer'), ended: q('ended'), conn: q('conn'), error: q('error'),
       messages: q('messages'), typing: q('typing'), form: q('contact-form'), formTitle: q('contact-title'),
       formError: q('contact-error'), thanks: q('contact-thanks'), composer: q('composer'), input: q('input'),
       launcher: boot.launcher, badge: boot.badge, scroll: root.querySelector('.scroll'),
@@ -517,7 +554,13 @@ textarea{resize:none;min-height:44px;max-height:120px;line-height:1.35}
   q('offer-contact').addEventListener('click', () => {
     offerTaken = true;
     renderStatus();
-    ui.form.elements.phone.focus();
+    focusForm(true);
+  });
+  q('new-chat').addEventListener('click', () => { // the next message starts it
+    ui.messages.textContent = '';
+    ui.thanks.hidden = true;
+    setState(null, null);
+    ui.input.focus();
   });
 
   function setOpen(open, keyboard) {
@@ -531,9 +574,13 @@ textarea{resize:none;min-height:44px;max-height:120px;line-height:1.35}
       unread = 0;
       ui.badge.hidden = true;
       stopTitleFlash();
-      scrollDown(true);
       // Focus moves into the panel, except on touch screens where it would pop the keyboard up.
-      if (keyboard || matchMedia('(pointer: fine)').matches) (ui.form.hidden ? ui.input : ui.form.elements.name).focus();
+      const focus = keyboard || matchMedia('(pointer: fine)').matches;
+      if (!ui.form.hidden) focusForm(focus);
+      else {
+        scrollDown(true);
+        if (focus) ui.input.focus();
+      }
     }
     boot.labelLauncher(unread);
     if (was !== wantOpen) boot.emit(wantOpen ? 'opened' : 'closed', { conversation });
@@ -549,6 +596,7 @@ textarea{resize:none;min-height:44px;max-height:120px;line-height:1.35}
       ringing_pool: t.ringingPool,
       connected: t.joined((agent && agent.name) || t.someone),
       lead_capture: t.leadCapture,
+      captured: t.captured,
       closed: t.closed,
     }[state] || dealership.greeting || (everWelcomed ? t.hello : t.connecting);
     if (ui.statusText.textContent !== text) ui.statusText.textContent = text;
@@ -557,12 +605,18 @@ textarea{resize:none;min-height:44px;max-height:120px;line-height:1.35}
     // capture says everyone is busy), that someone can help now. Never two lines that disagree.
     const closedStore = everWelcomed && !dealership.open && state !== 'connected' && state !== 'closed';
     const opens = dealership.opens_next && dealership.opens_next.text ? `${dealership.opens_next.text}.` : '';
-    const note = closedStore ? [opens, state === 'lead_capture' ? '' : t.helpNow].filter(Boolean).join(' ') : '';
+    const gaveUp = state === 'lead_capture' || state === 'captured';
+    const note = closedStore ? [opens, gaveUp ? '' : t.helpNow].filter(Boolean).join(' ') : '';
     ui.note.textContent = note;
     ui.note.hidden = !note;
     ui.offer.hidden = !(waiting && !contactSaved && !offerTaken);
+    ui.ended.hidden = state !== 'closed';
+    ui.input.setAttribute('placeholder', state === 'closed' ? t.newPlaceholder : t.placeholder);
+    const formWasHidden = ui.form.hidden;
     ui.form.hidden = !(!contactSaved && (state === 'lead_capture' || (waiting && offerTaken)));
-    if (!ui.form.hidden) scrollDown(true);
+    // The form appears: its title and first field in view, the first field focused (not on
+    // touch screens, where focus pops the keyboard up over it).
+    if (formWasHidden && !ui.form.hidden) focusForm(wantOpen && matchMedia('(pointer: fine)').matches);
     if (state !== 'connected') showTyping(false);
     clearInterval(waitTimer);
     ui.wait.textContent = '';
@@ -593,6 +647,17 @@ textarea{resize:none;min-height:44px;max-height:120px;line-height:1.35}
   function nearBottom() {
     const s = ui.scroll;
     return s.scrollHeight - s.scrollTop - s.clientHeight < 80;
+  }
+  // Scroll the contact form's title to the top of the view (to the bottom instead when the
+  // whole form fits), then focus its first field without letting focus scroll again:
+  // scrolling to the bottom put the title and the first field out of view on desktop.
+  function focusForm(focus) {
+    requestAnimationFrame(() => {
+      const s = ui.scroll;
+      s.scrollTop = Math.max(0, ui.form.offsetTop - s.offsetTop - 8);
+      const typing = root.activeElement === ui.input && ui.input.value;
+      if (focus && !typing && !ui.form.hidden) ui.form.elements.name.focus({ preventScroll: true });
+    });
   }
   function scrollDown(force) {
     if (force || nearBottom()) requestAnimationFrame(() => { ui.scroll.scrollTop = ui.scroll.scrollHeight; });

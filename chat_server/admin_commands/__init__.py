@@ -3,6 +3,6 @@
 
 from __future__ import annotations
 
-from chat_server.admin_commands import canned, crm, hours, ladder_widget, platform, team
+from chat_server.admin_commands import canned, crm, history, hours, ladder_widget, platform, team
 
-MODULES = (team, hours, ladder_widget, canned, crm, platform)
+MODULES = (team, hours, ladder_widget, canned, crm, platform, history)

@@ -2,7 +2,10 @@
 
 The shopper's page and vehicle, their local time, earlier conversations (and who answered
 them), internal notes, the dealership's canned replies, and for receptionists the store's
-hours, address, phone, departments and the dealer's own notes or script.
+hours, address, phone, departments and the dealer's own notes or script. Also the contact
+details the shopper typed in the chat (``proposed_contact``), which the receptionist's form
+offers pre-filled for them to check, and whether the conversation's department is open (a
+chat is handed to the store only while it is).
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_server.chats.canned import canned_replies
 from chat_server.chats.notes import notes_of
-from chat_server.contact_details import display_phone
+from chat_server.contact_details import display_phone, region_for
+from chat_server.contact_extraction import propose_contact
 from chat_server.protocol.outgoing import iso, visitor_summary
-from chat_server.store.models import Conversation, Dealership, Operator
-from chat_server.store.records import dealership_view
+from chat_server.store.models import Conversation, Dealership, Message, Operator
+from chat_server.store.records import DealershipView, dealership_view
+from chat_server.widget_theme import opens_next
 
 HISTORY_LIMIT = 10
 
@@ -54,8 +59,7 @@ async def visitor_history(
 def dealership_facts(row: Dealership, now: datetime) -> dict[str, Any]:
     view = dealership_view(row)
     departments = {
-        name: {"hours": hours, "open_now": view.is_open(name, now)}
-        for name, hours in sorted((row.hours or {}).items())
+        name: department_facts(view, name, now) for name in sorted((row.hours or {}).keys())
     }
     return {
         "id": row.id,
@@ -71,6 +75,39 @@ def dealership_facts(row: Dealership, now: datetime) -> dict[str, Any]:
     }
 
 
+def department_facts(view: DealershipView, name: str, now: datetime) -> dict[str, Any]:
+    """A department's hours, whether it is open now, and when it opens next if not
+    (``opens_next``: ``{"at", "text"}`` such as "Sales opens Monday 9:00 AM", else None)."""
+    open_now = view.is_open(name, now)
+    return {
+        "hours": view.hours.get(name),
+        "open_now": open_now,
+        # In English: the console is; the widget's language is the shopper's.
+        "opens_next": None
+        if open_now
+        else opens_next(view.hours, name, view.time_zone, now, "en", dated=view.dated_hours),
+    }
+
+
+def proposed_contact(
+    contact: dict[str, Any] | None, shopper_bodies: list[str], country: str | None
+) -> dict[str, str] | None:
+    """What the shopper typed that the contact form could use, for the operator to check:
+    only fields not saved already, and only when it holds a way to reach them (a proposed
+    name alone is not worth a "found in the chat" banner). None when there is nothing."""
+    saved = visitor_summary(contact)
+    if saved["phone"] or saved["email"]:
+        return None
+    proposed = propose_contact(shopper_bodies, region_for(country))
+    if not proposed.reachable:
+        return None
+    return {
+        **proposed.as_json(),
+        "name": saved["name"] or proposed.name,
+        "phone_display": display_phone(proposed.phone, country) if proposed.phone else "",
+    }
+
+
 async def conversation_context(
     session: AsyncSession, conversation: Conversation, now: datetime
 ) -> dict[str, Any]:
@@ -83,8 +120,18 @@ async def conversation_context(
                 select(Operator.name).where(Operator.id == conversation.owner_id)
             ),
         }
+    shopper_bodies = list(
+        await session.scalars(
+            select(Message.body)
+            .where(Message.conversation_id == conversation.id, Message.author_kind == "visitor")
+            .order_by(Message.seq)
+        )
+    )
+    department = conversation.department or "sales"
     return {
         "id": conversation.id,
+        "visitor_id": conversation.visitor_id,
+        "department": department,
         "state": conversation.state,
         "outcome": conversation.outcome,
         "owner": owner,
@@ -96,4 +143,9 @@ async def conversation_context(
         "notes": await notes_of(session, conversation.id),
         "canned": await canned_replies(session, conversation.dealership_id),
         "dealership": dealership_facts(dealership, now),
+        # The conversation's own department, listed even when it has no hours at all.
+        "department_hours": department_facts(dealership_view(dealership), department, now),
+        "proposed_contact": proposed_contact(
+            conversation.contact, shopper_bodies, dealership.country
+        ),
     }

@@ -35,6 +35,7 @@ from chat_server.ladder.types import (
     Handover,
     LadderState,
     Outcome,
+    ResendLead,
     Ring,
     Roster,
     StepResult,
@@ -220,9 +221,15 @@ async def _carry_out_one(
                 # Rings actually open, not operators named: a repeat cancel counts nothing.
                 outbox.tally.ring_cancellations[reason.value] += len(ended)
                 _push_cancel(outbox, conv_id, ended, reason.value)
+            # "Taken by Sam": the console says who answered instead of dropping the card.
+            taken_by = None
+            if reason.value == "taken" and conversation.owner_id is not None:
+                names = await _operator_names(session, [conversation.owner_id])
+                taken_by = names.get(conversation.owner_id)
             for operator_id in operators:
                 outbox.add(
-                    operator_channel(operator_id), ring_cancelled_frame(conv_id, reason.value)
+                    operator_channel(operator_id),
+                    ring_cancelled_frame(conv_id, reason.value, taken_by),
                 )
         case Announce(phase=phase, agent=agent):
             names = await _operator_names(session, [agent] if agent else [])
@@ -238,6 +245,10 @@ async def _carry_out_one(
             )
         case CreateLead(service=service):
             await leads.create(session, conversation, service, at, outbox)
+        case ResendLead(service=service):
+            # The one lead again, with what the shopper wrote after it went out.
+            if leads.resend is not None:
+                await leads.resend(session, conversation, service, at)
         case Assign(operator=operator_id):
             # The winner's own ring ends too, so every console drops the card at once (and
             # a phone of theirs drops the notification, when they accepted elsewhere).

@@ -7,6 +7,7 @@ conversation of a dealership the operator may not answer for looks like a missin
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,18 +16,29 @@ from sqlalchemy import select
 
 from chat_server.accounts.access import answering_tier
 from chat_server.accounts.operators import OperatorView, operator_view
+from chat_server.chats.contact_saving import save_contact
+from chat_server.chats.context import department_facts
+from chat_server.chats.conversations import post_message
 from chat_server.chats.ladder_shell import advance
+from chat_server.chats.messages import ConversationClosed
 from chat_server.chats.notes import note_frame
 from chat_server.chats.reachability import reach_now
 from chat_server.chats.views import conversation_frame, ring_frame
+from chat_server.contact_details import ContactError, region_for, validate_contact
+from chat_server.contact_extraction import propose_contact
 from chat_server.delivery.channels import operator_channel
 from chat_server.delivery.fanout import encode
+from chat_server.ladder import machine
 from chat_server.ladder.types import Accept, Close, Decline, Phase, Tier, Transfer
+from chat_server.protocol.incoming import ContactDetails
 from chat_server.runtime import Runtime
 from chat_server.store.models import (
     Conversation,
     ConversationNote,
     Dealership,
+    LeadConversation,
+    LeadDelivery,
+    Message,
     Operator,
     RingRecord,
 )
@@ -68,6 +80,7 @@ class OwnedChat:
 
     frame: dict[str, Any]
     history: list[StoredMessage]
+    away_since: datetime | None = None  # the shopper's last tab closed then (grace period)
 
 
 async def console_start(rt: Runtime, operator_id: int, now: datetime) -> ConsoleStart:
@@ -120,7 +133,11 @@ async def owned_chats(
             )
             history = await messages_after(session, conversation.id, 0)
             frame = await conversation_frame(session, conversation, dealership, history)
-            chats[conversation_id] = OwnedChat(frame, history)
+            # A chat taken over outside the ladder (seeded, or from before it stored its state)
+            # has no ladder state, and so no record of the shopper leaving.
+            ladder = conversation.ladder
+            away = machine.from_json(ladder).away_since if ladder else None
+            chats[conversation_id] = OwnedChat(frame, history, away)
     return chats
 
 
@@ -172,9 +189,162 @@ async def decline(rt: Runtime, operator: OperatorView, chat: Target) -> None:
     )
 
 
-async def close(rt: Runtime, operator: OperatorView, chat: Target) -> None:
+@dataclass(frozen=True)
+class Ending:
+    """What ending a chat did, for the operator who ended it (the ``chat_ended`` frame)."""
+
+    outcome: str | None
+    lead_id: int | None
+    # How the lead travels: "sending" (queued for the CRM), "logged_only" (e-mail is not set
+    # up on this server: written to the log, not sent) or "no_crm" (the dealership has no CRM
+    # address or webhook); None without a lead.
+    delivery: str | None
+    dealership_name: str
+    used_typed_contact: bool  # the lead carries what the shopper typed (nobody saved any)
+
+
+async def close(rt: Runtime, operator: OperatorView, chat: Target) -> Ending:
+    """End the chat: the shopper reads a closing message first, then the ladder closes it.
+
+    With no contact details saved, what the shopper typed in the chat (validated like a
+    contact frame) is stored with the close, so a pool lead reaches the CRM with it; with
+    nothing usable there either, no lead goes out (leads/rules.py ``goes_out``).
+    """
     owned_by(chat, operator, "only the operator in the chat can close it")
-    await advance(rt, chat.id, lambda now, _r: Close(now))
+    plan = await _plan_ending(rt, chat.id)
+    if plan is None:
+        raise NoSuchConversation(chat.id)
+    with contextlib.suppress(ConversationClosed):  # closed meanwhile: the ladder says so
+        await post_message(
+            rt,
+            chat.id,
+            author_kind="system",
+            author_id=None,
+            author_name="",
+            body=plan.words,
+            client_id=f"closing:{chat.id}",
+        )
+    mutate = save_contact(plan.typed) if plan.typed is not None else None
+    result = await advance(rt, chat.id, lambda now, _r: Close(now), mutate=mutate)
+    outcome = result.state.outcome.value if result.state.outcome else None
+    lead_id, delivery = await _lead_news(rt, chat.id)
+    return Ending(outcome, lead_id, delivery, plan.dealership_name, plan.typed is not None)
+
+
+@dataclass(frozen=True)
+class _EndingPlan:
+    words: str
+    typed: ContactDetails | None  # to save with the close: what the shopper typed
+    dealership_name: str
+
+
+async def _plan_ending(rt: Runtime, conversation_id: str) -> _EndingPlan | None:
+    async with rt.db.sessions() as session:
+        conversation = await session.get(Conversation, conversation_id)
+        if conversation is None:
+            return None
+        dealership = await session.get_one(Dealership, conversation.dealership_id)
+        bodies = list(
+            await session.scalars(
+                select(Message.body)
+                .where(Message.conversation_id == conversation_id, Message.author_kind == "visitor")
+                .order_by(Message.seq)
+            )
+        )
+        owner = await session.get(Operator, conversation.owner_id or 0)
+    saved = dict(conversation.contact or {})
+    typed = None
+    if not (saved.get("phone") or saved.get("email")):
+        typed = _typed_contact(saved, bodies, dealership.country)
+        if typed is not None:
+            saved = {**saved, "name": typed.name, "phone": typed.phone, "email": typed.email}
+    words = closing_words(
+        dealership=dealership.name,
+        operator=owner.name if owner is not None else "",
+        pool=conversation.owner_tier == Tier.POOL.value,
+        name=str(saved.get("name") or ""),
+        phone=bool(saved.get("phone")),
+        email=bool(saved.get("email")),
+        preferred_time=str(saved.get("preferred_time") or ""),
+    )
+    return _EndingPlan(words, typed, dealership.name)
+
+
+def _typed_contact(
+    saved: dict[str, Any], bodies: list[str], country: str | None
+) -> ContactDetails | None:
+    """What the shopper typed, as a contact frame would give it, if it validates."""
+    region = region_for(country)
+    proposed = propose_contact(bodies, region)
+    if not proposed.reachable:
+        return None
+    name = str(saved.get("name") or "") or proposed.name
+    try:
+        valid = validate_contact(
+            name=name, phone=proposed.phone, email=proposed.email, region=region
+        )
+    except ContactError:
+        return None
+    return ContactDetails(
+        name=valid.name,
+        phone=valid.phone,
+        email=valid.email,
+        preferred_time=str(saved.get("preferred_time") or "nopreference"),
+        consent=bool(saved.get("consent")),
+    )
+
+
+_TIMES = {"morning": "in the morning", "afternoon": "in the afternoon", "evening": "in the evening"}
+
+
+def closing_words(
+    *,
+    dealership: str,
+    operator: str,
+    pool: bool,
+    name: str,
+    phone: bool,
+    email: bool,
+    preferred_time: str,
+) -> str:
+    """The system message a shopper reads when an operator ends their chat, in plain words:
+    what happens next, and when (issue 15)."""
+    first = name.split()[0] if name.split() else ""
+    thanks = f"Thanks, {first}" if first else "Thanks for chatting with us"
+    when = _TIMES.get(preferred_time, "soon")
+    if phone or email:
+        by = "by phone" if phone else "by e-mail"
+        if pool:
+            return (
+                f"{thanks} — we've passed your details to {dealership}; "
+                f"someone will contact you {by} {when}. This chat has ended."
+            )
+        who = operator or f"someone at {dealership}"
+        return f"{thanks} — {who} will contact you {by} {when}. This chat has ended."
+    ended_by = f"{operator} has ended the chat" if operator else "This chat has ended"
+    return f"{thanks}. {ended_by}. You can write to {dealership} again here any time."
+
+
+async def _lead_news(rt: Runtime, conversation_id: str) -> tuple[int | None, str | None]:
+    """The lead the close made (or joined), and how it travels to the CRM."""
+    async with rt.db.sessions() as session:
+        lead_id = await session.scalar(
+            select(LeadConversation.lead_id).where(
+                LeadConversation.conversation_id == conversation_id
+            )
+        )
+        if lead_id is None:
+            return None, None
+        channels = set(
+            await session.scalars(
+                select(LeadDelivery.channel).where(LeadDelivery.lead_id == lead_id)
+            )
+        )
+    if not channels:
+        return lead_id, "no_crm"
+    if channels == {"email"} and not rt.settings.smtp_host:
+        return lead_id, "logged_only"
+    return lead_id, "sending"
 
 
 async def transfer(
@@ -184,6 +354,10 @@ async def transfer(
     owned_by(chat, operator, "only the operator in the chat can transfer it")
     to: tuple[int, ...] = ()
     tier = Tier.STORE
+    if colleague_id is None:
+        closed = await store_closed_reason(rt, chat.id)
+        if closed:
+            raise NotAllowed(closed)
     if colleague_id is not None:
         async with rt.db.sessions() as session:
             colleague = await session.get(Operator, colleague_id)
@@ -202,6 +376,20 @@ async def transfer(
         lambda now, roster: Transfer(operator_id, now, roster, to, tier),  # type: ignore[arg-type]
         with_roster=True,
     )
+
+
+async def store_closed_reason(rt: Runtime, conversation_id: str) -> str:
+    """Why the chat cannot go back to the store now ("Closed now — Sales opens Monday
+    9:00 AM"), or "" while its department is open."""
+    async with rt.db.sessions() as session:
+        conversation = await session.get_one(Conversation, conversation_id)
+        view = dealership_view(await session.get_one(Dealership, conversation.dealership_id))
+    department = conversation.department or "sales"
+    facts = department_facts(view, department, rt.clock.now())
+    if facts["open_now"]:
+        return ""
+    opens = facts["opens_next"]
+    return f"Closed now — {opens['text']}" if opens else f"{department.title()} is closed now"
 
 
 class BadColleague(ValueError):

@@ -7,13 +7,16 @@ returns; every read and write of the shopper's rows and their conversation happe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 
+from chat_server.chats.ladder_shell import advance
 from chat_server.chats.visitors import ensure_visitor, pick_conversation, recognise_visitor
+from chat_server.ladder.types import Roster, ShopperWrote
 from chat_server.runtime import Runtime
-from chat_server.store.models import Conversation, Operator, Visitor
+from chat_server.store.models import Conversation, Dealership, Operator, Visitor
 from chat_server.store.records import StoredMessage
 from chat_server.store.transcripts import messages_after
 
@@ -113,3 +116,22 @@ async def update_context(
             visitor.email = email or visitor.email
             visitor.phone = phone or visitor.phone
     return visitor_id
+
+
+async def wrote_after_details(rt: Runtime, conversation_id: str) -> None:
+    """The shopper wrote in their ``captured`` chat (details left, nobody answered yet): the
+    ladder rings again in the same conversation, and the lead is resent when it closes."""
+
+    def wrote(now: datetime, roster: Roster | None) -> ShopperWrote:
+        assert roster is not None  # with_roster below
+        return ShopperWrote(now, roster)
+
+    await advance(rt, conversation_id, wrote, with_roster=True)
+
+
+async def dealership_phone(rt: Runtime, dealership_id: int) -> str:
+    """The dealership's phone as stored (E.164 or as typed), "" when it has none: the demo
+    page's header shows it (transport/site_routes.py)."""
+    async with rt.db.sessions() as session:
+        phone = await session.scalar(select(Dealership.phone).where(Dealership.id == dealership_id))
+    return str(phone or "").strip()

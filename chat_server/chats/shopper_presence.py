@@ -3,17 +3,25 @@
 The ladder keeps a shopper's place for a grace period after their last tab closes. Arrivals
 and departures of one conversation are serialised by a per-conversation lock, and each one
 decides from the live socket count inside that lock, so a quick reconnect never leaves the
-shopper marked as gone while a tab is open.
+shopper marked as gone while a tab is open. The operator in the chat hears of both (a
+``shopper`` frame): "The shopper left the page — the chat closes at 10:42 unless they come
+back".
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
+from typing import Any
 
 from chat_server.chats.ladder_shell import advance
-from chat_server.ladder.types import ShopperBack, ShopperLeft
+from chat_server.delivery.channels import operator_channel
+from chat_server.delivery.fanout import encode
+from chat_server.ladder.types import LadderState, Phase, ShopperBack, ShopperLeft
+from chat_server.protocol.outgoing import shopper_presence_frame
 from chat_server.runtime import Runtime
-from chat_server.store.models import Conversation
+from chat_server.store.models import Conversation, Dealership
+from chat_server.store.records import dealership_view
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +34,8 @@ async def shopper_arrived(rt: Runtime, conversation_id: str) -> None:
             conversation = await session.get(Conversation, conversation_id)
             away = conversation is not None and (conversation.ladder or {}).get("away_since")
         if away:
-            await advance(rt, conversation_id, lambda now, _r: ShopperBack(now))
+            result = await advance(rt, conversation_id, lambda now, _r: ShopperBack(now))
+            await tell_owner(rt, conversation_id, result.state)
 
 
 async def shopper_departed(rt: Runtime, conversation_id: str) -> None:
@@ -35,13 +44,36 @@ async def shopper_departed(rt: Runtime, conversation_id: str) -> None:
         if rt.sockets.remove_visitor(conversation_id) > 0:
             return
         try:
-            await advance(rt, conversation_id, lambda now, _r: ShopperLeft(now))
+            result = await advance(rt, conversation_id, lambda now, _r: ShopperLeft(now))
+            await tell_owner(rt, conversation_id, result.state)
         except Exception:
             log.exception(
                 "could not record that the shopper left %s",
                 conversation_id,
                 extra={"conversation": conversation_id},
             )
+
+
+async def tell_owner(rt: Runtime, conversation_id: str, state: LadderState) -> None:
+    """The operator in the chat learns that the shopper left (and when the chat will close
+    unless they come back) or came back: a chat must not close quietly under them."""
+    if state.phase is not Phase.CONNECTED or state.owner is None:
+        return
+    frame = await away_frame(rt, conversation_id, state.away_since)
+    await rt.hub.publish(operator_channel(state.owner), encode(frame))
+
+
+async def away_frame(
+    rt: Runtime, conversation_id: str, away_since: datetime | None
+) -> dict[str, Any]:
+    """The ``shopper`` frame for a shopper gone since ``away_since`` (None: here)."""
+    if away_since is None:
+        return shopper_presence_frame(conversation_id, True)
+    async with rt.db.sessions() as session:
+        conversation = await session.get_one(Conversation, conversation_id)
+        dealership = dealership_view(await session.get_one(Dealership, conversation.dealership_id))
+    until = away_since + timedelta(seconds=dealership.config.grace_s)
+    return shopper_presence_frame(conversation_id, False, until)
 
 
 def shopper_stopped_following(rt: Runtime, conversation_id: str) -> None:

@@ -15,6 +15,12 @@ processes every due timer in time order, each transition computed at its own due
 so a late tick never stretches the ladder. The commands of one call are netted (see
 ``_net``): an operator rung and then cancelled in the same call is never rung at all.
 
+Lead capture ends, once contact details are known, in ``captured``: the lead goes out at
+once, and the conversation stays open for the capture window (or the grace period once the
+shopper leaves), so their next message continues the same thread. Such a message
+(``ShopperWrote``) rings the ladder again; whatever happens next, the conversation still
+makes one lead (``CreateLead`` once, then ``ResendLead`` with the newer transcript).
+
 Whether the store may be rung at all is one rule (``_may_ring_store``): when it is open,
 or, outside its hours, when the dealership chose to ring its on-shift staff first.
 """
@@ -46,11 +52,13 @@ from .types import (
     LeadService,
     Outcome,
     Phase,
+    ResendLead,
     Ring,
     Roster,
     RosterChanged,
     ShopperBack,
     ShopperLeft,
+    ShopperWrote,
     Start,
     StepResult,
     Strategy,
@@ -179,7 +187,7 @@ def _on_accept(
         if state.transfer_until is not None and event.operator in _ringing(state):
             return _hand_over(state, event, out)
         raise IllegalTransition(state.phase, event, "taken")
-    if state.phase is Phase.LEAD_CAPTURE:
+    if state.phase in (Phase.LEAD_CAPTURE, Phase.CAPTURED):
         raise IllegalTransition(state.phase, event, "nobody is being rung any more")
     if state.phase is Phase.RINGING_STORE and event.tier is not Tier.STORE:
         raise IllegalTransition(
@@ -252,8 +260,40 @@ def _on_contact(
         return state
     state = replace(state, has_contact=True)
     if state.phase is Phase.LEAD_CAPTURE:
-        return _close_unanswered(state, event.at, CancelReason.TIMEOUT, out)
+        return _enter_captured(state, event.at, config, out)
     return state
+
+
+def _on_wrote(
+    state: LadderState, event: ShopperWrote, config: LadderConfig, out: list[Command]
+) -> LadderState:
+    """The shopper wrote after leaving their details: ring again, in the same conversation.
+
+    The message is already stored, so the lead is stale whatever happens next. Due timers
+    fire first (a message cannot stretch a window that is already over). Then the store
+    rings when it may and someone is on shift, else the pool, else the chat stays captured
+    with a fresh window. The first ring times stay those of the first climb.
+    """
+    if state.phase is not Phase.CAPTURED:
+        return state
+    at, roster = event.at, event.roster
+    state = _advance(replace(state, lead_stale=True), at, roster, config, out)
+    if state.phase is not Phase.CAPTURED:
+        return state
+    again = replace(state, wrote_at=at, sticky_done=False, step_until=None)
+    if _may_ring_store(roster, config) and _store_candidates(again, roster):
+        again = _enter_store(again, at, roster, config, out)
+    elif _fresh(roster.pool, again.declined):
+        again = _enter_pool(again, at, roster, config, out)
+    else:  # nobody to ring: the shopper keeps writing into the captured chat
+        return replace(again, capture_until=at + _s(config.capture_window_s))
+    again = replace(
+        again,
+        store_rung_at=state.store_rung_at or again.store_rung_at,
+        pool_rung_at=state.pool_rung_at or again.pool_rung_at,
+    )
+    # Zero-length windows are legal: let them expire now rather than on the next Tick.
+    return _advance(again, at, roster, config, out)
 
 
 def _on_close(
@@ -322,6 +362,7 @@ _HANDLERS: dict[type, Callable[..., LadderState]] = {
     ShopperLeft: _on_left,
     ShopperBack: _on_back,
     ContactGiven: _on_contact,
+    ShopperWrote: _on_wrote,
     Transfer: _on_transfer,
     Close: _on_close,
     RosterChanged: _on_roster_changed,
@@ -342,6 +383,7 @@ def _timers(state: LadderState, config: LadderConfig) -> list[tuple[datetime, in
         Phase.RINGING_STORE: state.store_until,
         Phase.RINGING_POOL: state.pool_until,
         Phase.LEAD_CAPTURE: state.capture_until,
+        Phase.CAPTURED: state.capture_until,
         Phase.CONNECTED: state.transfer_until,
     }.get(state.phase)
     if window is not None:
@@ -373,6 +415,8 @@ def _advance(
         elif state.phase is Phase.CONNECTED:  # a transfer nobody took
             _cancel(out, _ringing(state), CancelReason.TIMEOUT)
             state = _lapse_transfer(state, out)
+        elif state.phase is Phase.CAPTURED:  # the shopper wrote nothing more in time
+            state = _close_unanswered(state, when, CancelReason.TIMEOUT, out)
         else:  # LEAD_CAPTURE: the form waited long enough
             outcome = Outcome.ABANDONED if state.away_since is not None else Outcome.MISSED
             state = _close(state, when, outcome, None, CancelReason.TIMEOUT, out)
@@ -506,7 +550,7 @@ def _enter_capture(
 ) -> LadderState:
     if state.has_contact:
         # Contact is already known: there is nothing left to ask, the lead goes out now.
-        return _close_unanswered(state, at, CancelReason.TIMEOUT, out)
+        return _enter_captured(state, at, config, out)
     _cancel(out, _ringing(state), CancelReason.TIMEOUT)
     out.append(Announce(Phase.LEAD_CAPTURE))
     return replace(
@@ -517,6 +561,26 @@ def _enter_capture(
         step_until=None,
         ringing_store=(),
         ringing_pool=(),
+    )
+
+
+def _enter_captured(
+    state: LadderState, at: datetime, config: LadderConfig, out: list[Command]
+) -> LadderState:
+    """Contact is known and nobody answers: the lead goes out now (once), and the chat stays
+    open for the capture window, so the shopper can go on writing in the same thread."""
+    _cancel(out, _ringing(state), CancelReason.TIMEOUT)
+    if not state.lead_sent:
+        out.append(CreateLead(LeadService.UNANSWERED))
+    out.append(Announce(Phase.CAPTURED))
+    return replace(
+        state,
+        phase=Phase.CAPTURED,
+        capture_until=at + _s(config.capture_window_s),
+        step_until=None,
+        ringing_store=(),
+        ringing_pool=(),
+        lead_sent=True,
     )
 
 
@@ -576,8 +640,11 @@ def _close(
 ) -> LadderState:
     assert state.outcome is None, "a conversation closes exactly once"
     _cancel(out, _ringing(state), reason)
-    if lead is not None:
+    if lead is not None and not state.lead_sent:
         out.append(CreateLead(lead))
+    elif lead is not None and state.lead_stale:
+        # The lead went out when the details came in; the shopper wrote more since.
+        out.append(ResendLead(lead))
     out.append(Announce(Phase.CLOSED))
     out.append(Finish(outcome))
     return replace(
@@ -590,6 +657,8 @@ def _close(
         transfer_tier=None,
         ringing_store=(),
         ringing_pool=(),
+        lead_sent=state.lead_sent or lead is not None,
+        lead_stale=False,
     )
 
 
@@ -713,4 +782,7 @@ _JSON_FIELDS: dict[str, str] = {
     "closed_at": "datetime",
     "transfer_until": "datetime",
     "transfer_tier": "tier",
+    "lead_sent": "bool",
+    "lead_stale": "bool",
+    "wrote_at": "datetime",
 }

@@ -18,6 +18,9 @@ class Phase(StrEnum):
     RINGING_POOL = "ringing_pool"
     CONNECTED = "connected"
     LEAD_CAPTURE = "lead_capture"
+    # Contact details are in and nobody answered: the lead has gone out, and the chat stays
+    # open for the capture window so the shopper's next message continues the same thread.
+    CAPTURED = "captured"
     CLOSED = "closed"
 
 
@@ -142,6 +145,19 @@ class ContactGiven:
 
 
 @dataclass(frozen=True)
+class ShopperWrote:
+    """The shopper wrote again after leaving their details (phase ``captured``).
+
+    The ladder rings again in the same conversation (store, then pool, with fresh windows),
+    and the lead already sent is resent with the new transcript when the chat closes. In
+    any other phase it changes nothing: a message there needs no ladder step.
+    """
+
+    at: datetime
+    roster: Roster
+
+
+@dataclass(frozen=True)
 class Transfer:
     """The owner hands a connected chat on, warm: they stay in it until someone accepts.
 
@@ -189,6 +205,7 @@ Event = (
     | ShopperLeft
     | ShopperBack
     | ContactGiven
+    | ShopperWrote
     | Transfer
     | Close
     | RosterChanged
@@ -238,6 +255,14 @@ class CreateLead:
 
 
 @dataclass(frozen=True)
+class ResendLead:
+    """Send the conversation's lead again (status resend, same ADF id, the transcript as it
+    is now): the shopper wrote more after it went out. ``service`` is who handled the chat."""
+
+    service: LeadService
+
+
+@dataclass(frozen=True)
 class Finish:
     outcome: Outcome
 
@@ -257,7 +282,17 @@ class TransferLapsed:
     owner: int
 
 
-Command = Ring | CancelRings | Announce | Assign | CreateLead | Finish | Handover | TransferLapsed
+Command = (
+    Ring
+    | CancelRings
+    | Announce
+    | Assign
+    | CreateLead
+    | ResendLead
+    | Finish
+    | Handover
+    | TransferLapsed
+)
 
 
 # --- state --------------------------------------------------------------------
@@ -294,6 +329,9 @@ class LadderState:
     closed_at: datetime | None = None
     transfer_until: datetime | None = None  # a pending transfer's offer ends then
     transfer_tier: Tier | None = None
+    lead_sent: bool = False  # CreateLead was issued (a later change is a ResendLead)
+    lead_stale: bool = False  # the shopper wrote after the lead went out: resend on close
+    wrote_at: datetime | None = None  # the shopper's last message after capture (rang again)
 
 
 @dataclass(frozen=True)

@@ -36,3 +36,13 @@ def due_times(
         opening = next_opening(created_at)
         first = (opening or created_at) + FIRST_WITHIN
     return [first, *(created_at + timedelta(days=d) for d in days)]
+
+
+def step_label(step: int, days: Sequence[int]) -> str:
+    """A follow-up step in words, from the cadence: "First call, day 0", then "Attempt 2, day 1"
+    and so on; an attempt logged after the cadence ran out is an "Extra attempt"."""
+    if step == 0:
+        return f"First call, day 0 (within {FIRST_WITHIN.seconds // 60} minutes)"
+    if 1 <= step <= len(days):
+        return f"Attempt {step + 1}, day {days[step - 1]}"
+    return "Extra attempt"

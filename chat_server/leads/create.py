@@ -14,11 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_server.contact_details import (
     Contact,
+    ContactError,
     email_key,
     has_contact,
     name_phone_key,
     normalise_contact,
+    region_for,
+    validate_contact,
 )
+from chat_server.contact_extraction import propose_contact
 from chat_server.delivery.channels import operator_channel
 from chat_server.delivery.fanout import PendingFrames
 from chat_server.ladder.hours import department_open
@@ -27,7 +31,7 @@ from chat_server.leads.assign import choose_owner
 from chat_server.leads.dedupe import WINDOW, Candidate, find_duplicate
 from chat_server.leads.followup import schedule_tasks
 from chat_server.leads.outbox import enqueue_deliveries
-from chat_server.leads.rules import department, lead_service, segment
+from chat_server.leads.rules import department, goes_out, lead_service, segment
 from chat_server.leads.spam import spam_reason
 from chat_server.protocol.outgoing import lead_assigned_frame
 from chat_server.store.models import Conversation, Dealership, Lead, LeadConversation
@@ -85,21 +89,19 @@ async def create_lead(
 
     ``leads.conversation_id`` and ``lead_conversations.conversation_id`` are unique, so even
     a retried step cannot store two. None, and no lead, when the shopper left no usable
-    e-mail or phone, unless a receptionist handled the chat (a pool lead).
+    e-mail or phone, saved or typed in the chat: a lead never goes out empty.
     """
     existing = await existing_lead_of(session, conversation.id)
     if existing is not None:
         return existing
     dealership = await session.get_one(Dealership, conversation.dealership_id)
-    contact = normalise_contact(conversation.contact, dealership.country)
-    if service is not LeadService.POOL and not has_contact(contact):
-        # Nobody could call or write back: a CRM can do nothing with it. Contact frames are
-        # validated when saved, so only details stored before that can get here. A pool lead
-        # still goes (the receptionist's chat is the lead); its ADF says no contact was given.
-        return None
-    ekey, npkey = email_key(contact), name_phone_key(contact)
     messages = await messages_after(session, conversation.id, 0)
     shopper_bodies = [m.body for m in messages if m.author_kind == "visitor"]
+    contact = contact_for_lead(conversation.contact, shopper_bodies, dealership.country)
+    if not goes_out(has_contact(contact)):
+        # Nobody could call or write back: a CRM can do nothing with it (rules.goes_out).
+        return None
+    ekey, npkey = email_key(contact), name_phone_key(contact)
 
     duplicate = await _duplicate_of(session, dealership.id, ekey, npkey, at)
     if duplicate is not None:
@@ -169,6 +171,33 @@ async def create_lead(
     return lead.id
 
 
+def contact_for_lead(
+    saved: dict[str, object] | None, shopper_bodies: list[str], country: str
+) -> Contact:
+    """The saved contact details, or, when they hold no way to reach the shopper, what the
+    shopper typed in the chat (a phone or an address that validates), as the receptionist's
+    form proposed it. A chat that closed without anyone pressing "Save" still reaches the CRM
+    with the number the shopper gave."""
+    contact = normalise_contact(saved, country)
+    if has_contact(contact):
+        return contact
+    region = region_for(country)
+    proposed = propose_contact(shopper_bodies, region)
+    if not proposed.reachable:
+        return contact
+    try:
+        valid = validate_contact(
+            name=contact.name or proposed.name,
+            phone=proposed.phone,
+            email=proposed.email,
+            region=region,
+        )
+    except ContactError:
+        return contact
+    details = {**(saved or {}), "name": valid.name, "phone": valid.phone, "email": valid.email}
+    return normalise_contact(details, country)
+
+
 async def _merge(
     session: AsyncSession,
     lead: Lead,
@@ -197,7 +226,9 @@ async def _merge(
 async def log_up(session: AsyncSession, conversation: Conversation, at: datetime) -> int | None:
     """An Up logged to the CRM as a "chat up" lead, when the dealership turned that on."""
     dealership = await session.get_one(Dealership, conversation.dealership_id)
-    contact = normalise_contact(conversation.contact, dealership.country)
+    messages = await messages_after(session, conversation.id, 0)
+    shopper_bodies = [m.body for m in messages if m.author_kind == "visitor"]
+    contact = contact_for_lead(conversation.contact, shopper_bodies, dealership.country)
     service = lead_service(Outcome.UP, has_contact(contact), dealership.log_ups)
     if service is None:
         return None

@@ -12,8 +12,23 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chat_server.contact_details import display_phone
+from chat_server.leads.cadence import cadence_days, step_label
 from chat_server.leads.document import lead_conversation_ids
 from chat_server.leads.followup import overdue
+from chat_server.leads.labels import (
+    CHANNEL_WORDS,
+    CONTACT_TIME_WORDS,
+    DEPARTMENT_WORDS,
+    OUTCOME_WORDS,
+    SEGMENT_WORDS,
+    SERVICE_WORDS,
+    STATUS_WORDS,
+    delivery_words,
+    local_time,
+    vehicle_words,
+    word,
+)
 from chat_server.store.models import (
     Conversation,
     Dealership,
@@ -25,10 +40,6 @@ from chat_server.store.models import (
 from chat_server.store.transcripts import messages_after
 
 LIST_LIMIT = 200
-
-
-def _label(at: datetime | None) -> str:
-    return at.strftime("%Y-%m-%d %H:%M UTC") if at else ""
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -54,6 +65,20 @@ def _lead_fields(lead: Lead, owner: str | None) -> dict[str, Any]:
         "created_at": _iso(lead.created_at),
         "updated_at": _iso(lead.updated_at),
         "conversation_id": lead.conversation_id,
+    }
+
+
+def _lead_words(lead: Lead, time_zone: str, country: str) -> dict[str, Any]:
+    """What people read in the console: plain words, the phone as dialled locally, local time."""
+    return {
+        "time_zone": time_zone,
+        "phone_display": display_phone(lead.phone, country) if lead.phone else "",
+        "status_words": word(STATUS_WORDS, lead.status),
+        "service_words": word(SERVICE_WORDS, lead.service),
+        "segment_words": word(SEGMENT_WORDS, lead.segment),
+        "department_words": word(DEPARTMENT_WORDS, lead.department),
+        "preferred_time_words": word(CONTACT_TIME_WORDS, lead.preferred_time),
+        "received": local_time(lead.created_at, time_zone),
     }
 
 
@@ -93,12 +118,21 @@ async def list_leads(
     limit: int = LIST_LIMIT,
     offset: int = 0,
     now: datetime | None = None,
+    words: bool = False,
 ) -> list[dict[str, Any]]:
-    """Leads newest first, with the console's extras: dealership, outcome, next task due."""
+    """Leads newest first, with the console's extras: dealership, outcome, next task due (on
+    the dealership's clock); ``words`` adds plain words for the codes (``lead_detail``)."""
     if not dealership_ids:
         return []
     query = (
-        select(Lead, Dealership.name, Conversation.outcome, Operator.name)
+        select(
+            Lead,
+            Dealership.name,
+            Dealership.time_zone,
+            Dealership.country,
+            Conversation.outcome,
+            Operator.name,
+        )
         .join(Dealership, Dealership.id == Lead.dealership_id)
         .join(Conversation, Conversation.id == Lead.conversation_id)
         .outerjoin(Operator, Operator.id == Lead.owner_id)
@@ -125,19 +159,21 @@ async def list_leads(
         )
         next_due = {lead_id: due for lead_id, due in due_rows.all()}
     leads = []
-    for lead, dealership_name, outcome, owner in rows:
+    for lead, dealership_name, time_zone, country, outcome, owner in rows:
         due = next_due.get(lead.id)
-        leads.append(
-            {
-                **_lead_fields(lead, owner),
-                "dealership": dealership_name,
-                "outcome": outcome,
-                "received": lead.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-                "next_due": _iso(due),
-                "next_due_label": due.strftime("%Y-%m-%d %H:%M UTC") if due else "",
-                "overdue": bool(due and now and overdue(due, None, now)),
-            }
-        )
+        row = {
+            **_lead_fields(lead, owner),
+            "dealership": dealership_name,
+            "outcome": outcome,
+            "received": local_time(lead.created_at, time_zone),
+            "next_due": _iso(due),
+            "next_due_label": local_time(due, time_zone),
+            "overdue": bool(due and now and overdue(due, None, now)),
+        }
+        if words:
+            row.update(_lead_words(lead, time_zone, country))
+            row["outcome_words"] = word(OUTCOME_WORDS, outcome)
+        leads.append(row)
     return leads
 
 
@@ -151,38 +187,75 @@ async def scoped_lead(
 
 
 async def lead_detail(
-    session: AsyncSession, lead_id: int, dealership_ids: list[int], now: datetime
+    session: AsyncSession,
+    lead_id: int,
+    dealership_ids: list[int],
+    now: datetime,
+    *,
+    words: bool = False,
 ) -> dict[str, Any] | None:
-    """One lead with every merged conversation's transcript, its tasks and its delivery log."""
+    """One lead with every merged conversation's transcript, its tasks (who made each attempt)
+    and its delivery log; times labelled on the dealership's clock.
+
+    ``words`` adds what the console shows people: plain words for every code, the phone as
+    dialled locally, each send's honest state (a lead only logged is not "delivered").
+    """
     lead = await scoped_lead(session, lead_id, dealership_ids)
     if lead is None:
         return None
     owner = await session.get(Operator, lead.owner_id) if lead.owner_id else None
     dealership = await session.get_one(Dealership, lead.dealership_id)
+    zone = dealership.time_zone
     conversations = []
+    consent: bool | None = None
     for cid in await lead_conversation_ids(session, lead):
         row = await session.get_one(Conversation, cid)
-        conversations.append(
-            {**conversation_fields(row), "messages": await _transcript(session, cid)}
+        if row.contact is not None:  # the latest contact form the shopper sent decides
+            consent = bool(row.contact.get("consent"))
+        conversation = {**conversation_fields(row), "messages": await _transcript(session, cid)}
+        if words:
+            conversation["created_label"] = local_time(row.created_at, zone)
+            conversation["outcome_words"] = word(OUTCOME_WORDS, row.outcome)
+            conversation["vehicle_words"] = vehicle_words(row.vehicle)
+            for message in conversation["messages"]:
+                message["at_label"] = local_time(_parse(message["at"]), zone)
+        conversations.append(conversation)
+    days = cadence_days(dealership.cadence_days)
+    task_rows = (
+        await session.execute(
+            select(LeadTask, Operator.name)
+            .outerjoin(Operator, Operator.id == LeadTask.operator_id)
+            .where(LeadTask.lead_id == lead.id)
+            .order_by(LeadTask.step)
         )
+    ).all()
     tasks = [
         {
             "id": t.id,
             "step": t.step,
+            "step_label": step_label(t.step, days),
             "due_at": _iso(t.due_at),
             "done_at": _iso(t.done_at),
-            "due_label": _label(t.due_at),
-            "done_label": _label(t.done_at),
+            "due_label": local_time(t.due_at, zone),
+            "done_label": local_time(t.done_at, zone),
             "channel": t.channel,
             "note": t.note,
+            "operator_id": t.operator_id,
+            "operator": operator_name,
             "overdue": overdue(t.due_at, t.done_at, now),
         }
-        for t in await session.scalars(
-            select(LeadTask).where(LeadTask.lead_id == lead.id).order_by(LeadTask.step)
-        )
+        for t, operator_name in task_rows
     ]
-    deliveries = [
-        {
+    if words:
+        for task in tasks:
+            task["channel_words"] = word(CHANNEL_WORDS, task["channel"])
+    deliveries = []
+    for d in await session.scalars(
+        select(LeadDelivery)
+        .where(LeadDelivery.lead_id == lead.id)
+        .order_by(LeadDelivery.created_at, LeadDelivery.id)
+    ):
+        delivery = {
             "id": d.id,
             "channel": d.channel,
             "target": d.target,
@@ -194,17 +267,25 @@ async def lead_detail(
             "delivered_at": _iso(d.delivered_at),
             "next_attempt_at": _iso(d.next_attempt_at) if d.state == "pending" else None,
         }
-        for d in await session.scalars(
-            select(LeadDelivery)
-            .where(LeadDelivery.lead_id == lead.id)
-            .order_by(LeadDelivery.created_at, LeadDelivery.id)
-        )
-    ]
+        if words:
+            delivery["words"] = delivery_words(
+                channel=d.channel,
+                target=d.target,
+                state=d.state,
+                attempts=d.attempts,
+                last_error=d.last_error,
+                next_attempt_at=d.next_attempt_at if d.state == "pending" else None,
+                delivered_at=d.delivered_at,
+                time_zone=zone,
+            )
+            delivery["created_label"] = local_time(d.created_at, zone)
+        deliveries.append(delivery)
     open_tasks = [t for t in tasks if t["done_at"] is None]
-    return {
+    detail = {
         **_lead_fields(lead, owner.name if owner else None),
         "dealership": dealership.name,
         "dealership_id": dealership.id,
+        "consent": consent,
         "conversations": conversations,
         "tasks": tasks,
         "next_task": open_tasks[0] if open_tasks else None,
@@ -213,6 +294,13 @@ async def lead_detail(
         "upcoming": open_tasks[:3],
         "deliveries": deliveries,
     }
+    if words:
+        detail.update(_lead_words(lead, zone, dealership.country))
+    return detail
+
+
+def _parse(at: str | None) -> datetime | None:
+    return datetime.fromisoformat(at) if at else None
 
 
 async def list_conversations(

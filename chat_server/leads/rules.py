@@ -12,20 +12,28 @@ SEGMENTS = ("lead", "prospect", "customer")
 def lead_service(outcome: Outcome, has_contact: bool, log_ups: bool) -> LeadService | None:
     """The lead a closed conversation makes, if any.
 
-    ``pool`` always does (the receptionist's chat is the lead, even with no way to reach the
-    shopper); ``missed`` only with a usable e-mail or phone; an Up only when the dealership
-    logs Ups to the CRM as "chat up" leads, and, like any lead but a pool lead, only with a
-    usable e-mail or phone.
+    A lead never goes out empty (``goes_out``): without a usable e-mail or phone no outcome
+    makes one. With one, ``pool`` and ``missed`` always do; an Up only when the dealership
+    logs Ups to the CRM as "chat up" leads.
     """
+    if not goes_out(has_contact):
+        return None
     match outcome:
         case Outcome.POOL:
             return LeadService.POOL
         case Outcome.MISSED:
-            return LeadService.UNANSWERED if has_contact else None
+            return LeadService.UNANSWERED
         case Outcome.UP:
-            return LeadService.STORE if log_ups and has_contact else None
+            return LeadService.STORE if log_ups else None
         case _:
             return None
+
+
+def goes_out(has_contact: bool) -> bool:
+    """A lead never goes out empty: a CRM can do nothing with "Unknown shopper, none given"
+    (issue 15), not even for a chat a receptionist handled. What the shopper typed in the
+    chat counts (leads/create.py reads it when no contact was saved)."""
+    return has_contact
 
 
 def segment(shopper_messages: int, answered: bool, bought_before: bool) -> str:

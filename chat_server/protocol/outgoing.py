@@ -210,9 +210,57 @@ def ring_frame(
     return frame
 
 
-def ring_cancelled_frame(conversation_id: str, reason: str) -> dict[str, Any]:
-    """A ring is over: ``reason`` is a ``CancelReason`` value, or "accepted" for the winner."""
-    return {"type": "ring_cancelled", "conversation": conversation_id, "reason": reason}
+def ring_cancelled_frame(
+    conversation_id: str, reason: str, taken_by: str | None = None
+) -> dict[str, Any]:
+    """A ring is over: ``reason`` is a ``CancelReason`` value, or "accepted" for the winner.
+    ``taken_by`` names the colleague who accepted, when the reason is "taken"."""
+    frame: dict[str, Any] = {
+        "type": "ring_cancelled",
+        "conversation": conversation_id,
+        "reason": reason,
+    }
+    if taken_by is not None:
+        frame["taken_by"] = {"name": taken_by}
+    return frame
+
+
+def shopper_presence_frame(
+    conversation_id: str, present: bool, until: datetime | None = None
+) -> dict[str, Any]:
+    """To the operator in the chat: the shopper's last tab closed (``present`` false; the
+    chat closes at ``until`` unless they come back), or they came back (``until`` null)."""
+    return {
+        "type": "shopper",
+        "conversation": conversation_id,
+        "present": present,
+        "until": iso(until) if not present else None,
+    }
+
+
+def chat_ended_frame(
+    conversation_id: str,
+    *,
+    outcome: str | None,
+    dealership_name: str,
+    lead_id: int | None,
+    delivery: str | None,
+    used_typed_contact: bool,
+) -> dict[str, Any]:
+    """To the operator who ended a chat: what became of it. ``lead`` is null when no lead
+    went out (no way to reach the shopper, or an Up); its ``delivery`` is "sending",
+    "logged_only" (e-mail is not set up on this server) or "no_crm" (no CRM address)."""
+    lead = None
+    if lead_id is not None:
+        lead = {"id": lead_id, "url": lead_url(lead_id), "delivery": delivery}
+    return {
+        "type": "chat_ended",
+        "conversation": conversation_id,
+        "outcome": outcome,
+        "dealership": {"name": dealership_name},
+        "lead": lead,
+        "used_typed_contact": used_typed_contact,
+    }
 
 
 def transfer_offered_frame(conversation_id: str) -> dict[str, Any]:

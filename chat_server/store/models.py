@@ -218,6 +218,10 @@ class Conversation(Base):
     __table_args__ = (
         Index("ix_conversations_dealership_state", "dealership_id", "state"),
         Index("ix_conversations_owner_state", "owner_id", "state"),
+        # The Conversations page (chat_server/history/): newest first per dealership, and the
+        # search indexer's look at open and recently closed conversations.
+        Index("ix_conversations_dealership_first", "dealership_id", "first_message_at"),
+        Index("ix_conversations_closed_at", "closed_at"),
     )
     # The ORM adds "WHERE version = <read>" to every UPDATE and raises StaleDataError when a
     # concurrent writer got there first: the compare-and-set behind accepting a chat.
@@ -410,3 +414,21 @@ class AuditEntry(Base):
         Index("ix_audit_entries_dealership_at", "dealership_id", "at"),
         Index("ix_audit_entries_pool_at", "pool_id", "at"),
     )
+
+
+class ConversationSearch(Base):
+    """One conversation's search document: its shopper, vehicle and transcript as plain words,
+    written by the history indexer (chat_server/history/indexer.py), never by the chat path.
+
+    Migration 0010 adds the full-text index beside it, which the models cannot declare: an
+    FTS5 table kept by triggers on SQLite, a GIN index on ``to_tsvector`` on PostgreSQL.
+    """
+
+    __tablename__ = "conversation_search"
+    id: Mapped[int] = mapped_column(primary_key=True)  # the FTS5 table's rowid
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), unique=True)
+    document: Mapped[str] = mapped_column(Text)
+    # The conversation's last_seq and version when indexed: a difference means "index again".
+    seq: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    indexed_at: Mapped[datetime]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ from chat_server.chats.operator_desk import (
 )
 from chat_server.chats.presence import BadShiftEnd, set_offline
 from chat_server.chats.roster_changes import choose_presence, console_opened
+from chat_server.chats.shopper_presence import away_frame
 from chat_server.contact_details import ContactError
 from chat_server.delivery.channels import conversation_channel, operator_channel
 from chat_server.delivery.fanout import encode
@@ -43,6 +45,7 @@ from chat_server.protocol.incoming import (
 )
 from chat_server.protocol.outgoing import (
     ack_frame,
+    chat_ended_frame,
     console_welcome_frame,
     contact_saved_frame,
     error_frame,
@@ -74,6 +77,7 @@ class ConsoleSession:
         self.operator = operator
         self.conn = Connection(rt, websocket, side="operator")
         self.conn.on_control = self._control
+        self._away_on_welcome: list[tuple[str, datetime]] = []
 
     async def run(self) -> None:
         self.rt.sockets.add_operator(self.operator.id)
@@ -131,6 +135,10 @@ class ConsoleSession:
                 server_time=now,
             )
         )
+        for conversation_id, away_since in self._away_on_welcome:
+            # A console that (re)connects while the shopper is gone learns when the chat
+            # will close, as one that was open when they left did.
+            await self.conn.send(await away_frame(self.rt, conversation_id, away_since))
 
     async def _follow_owned(self, owned: list[str]) -> list[dict[str, Any]]:
         """Join the chats this operator owns and return their frames with whole transcripts."""
@@ -146,6 +154,8 @@ class ConsoleSession:
                 continue
             self._follow(conversation_id, chat.history)
             frames.append(chat.frame)
+            if chat.away_since is not None:
+                self._away_on_welcome.append((conversation_id, chat.away_since))
         return frames
 
     def _follow(self, conversation_id: str, history: list[StoredMessage]) -> None:
@@ -258,7 +268,7 @@ class ConsoleSession:
             "close": operator_desk.close,
         }[request.action]
         try:
-            await action(self.rt, self.operator, chat)
+            ending = await action(self.rt, self.operator, chat)
         except NotAllowed as refusal:
             raise FrameError("not_allowed", str(refusal)) from None
         except IllegalTransition as error:
@@ -266,8 +276,20 @@ class ConsoleSession:
             if error.phase in (Phase.RINGING_STORE, Phase.LEAD_CAPTURE):
                 code = "not_allowed"
             await self.conn.send(error_frame(code, str(error), conversation=chat.id))
-        except ConversationNotFound:
+            return
+        except (ConversationNotFound, NoSuchConversation):
             raise FrameError("no_conversation", "no such conversation") from None
+        if isinstance(ending, operator_desk.Ending):
+            await self.conn.send(
+                chat_ended_frame(
+                    chat.id,
+                    outcome=ending.outcome,
+                    dealership_name=ending.dealership_name,
+                    lead_id=ending.lead_id,
+                    delivery=ending.delivery,
+                    used_typed_contact=ending.used_typed_contact,
+                )
+            )
 
     async def _transfer(self, request: TransferRequest) -> None:
         """Offer the chat to a colleague or back to the store; the owner stays until taken."""
@@ -275,7 +297,9 @@ class ConsoleSession:
         try:
             await operator_desk.transfer(self.rt, self.operator, chat, request.to)
         except NotAllowed as refusal:
-            raise FrameError("not_allowed", str(refusal)) from None
+            # e.g. "Closed now — Sales opens Monday 9:00 AM": the pane shows it.
+            await self.conn.send(error_frame("not_allowed", str(refusal), conversation=chat.id))
+            return
         except BadColleague as error:
             raise FrameError("bad_field", str(error), "to") from None
         except IllegalTransition as error:

@@ -7,6 +7,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from chat_server.chats import shopper_desk
+from chat_server.contact_details import ContactError, display_phone, region_for, valid_phone
 from chat_server.observability.metrics import CONTENT_TYPE
 from chat_server.runtime import Runtime
 from chat_server.store.sites import dealership_by_slug
@@ -25,10 +27,21 @@ async def demo_site(request: Request) -> Response:
             "<!doctype html><title>dealer-chat</title><p>dealer-chat is running. "
             "The operator console is at <a href='/console'>/console</a>.</p>"
         )
+    phone = await shopper_desk.dealership_phone(rt, dealership.id)
+    try:
+        dial = valid_phone(phone, region_for(dealership.country))
+    except ContactError:
+        dial = ""  # shown as stored, without a link
     return request.app.state.site_templates.TemplateResponse(
         request,
         "demo_site.html",
-        {"site_key": dealership.site_key, "dealership_name": dealership.name},
+        {
+            "site_key": dealership.site_key,
+            "dealership_name": dealership.name,
+            # The dealership's own number, as people read it, and as a tel: link.
+            "phone": display_phone(phone, dealership.country) if phone else "",
+            "phone_link": dial,
+        },
     )
 
 

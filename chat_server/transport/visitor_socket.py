@@ -77,6 +77,7 @@ class VisitorSession:
     __slots__ = (
         "_seen",
         "address",
+        "captured",
         "client_has",
         "conn",
         "conversation_id",
@@ -106,6 +107,9 @@ class VisitorSession:
         self.token = ""  # the shopper's bearer token, set by the hello
         self.conversation_id: str | None = None
         self.conversation_open = False
+        # The open chat is ``captured`` (details left, nobody answered): a message in it
+        # rings the ladder again. Kept from the welcome and the status frames this socket saw.
+        self.captured = False
         self._seen = "[{},null]"  # [page, vehicle] as JSON: see ``_remember``
         # Per conversation, the last seq the client already shows: what its hello said, and
         # what this socket sent it before it stopped following one. A conversation may be
@@ -192,6 +196,7 @@ class VisitorSession:
             self.conn.cursors[conversation_id] = view.messages[-1].seq if view.messages else known
             self.conn.stale_status(conversation_id, view.version)  # older statuses are history
             self.conversation_open = state != "closed"
+            self.captured = state == "captured"
         d = self.dealership
         now = self.rt.clock.now()
         open_now = d.is_open("sales", now)
@@ -259,6 +264,9 @@ class VisitorSession:
                     client_id=request.client_id,
                 )
                 await self.conn.send(ack_frame(message))
+                if self.captured:
+                    # Same conversation, rung again; the lead is resent when it closes.
+                    await shopper_desk.wrote_after_details(self.rt, self.conversation_id)
                 return
             except ConversationClosed:
                 await self._forget_conversation()
@@ -459,6 +467,7 @@ class VisitorSession:
         await self.conn.leave(self.conversation_id)
         self.conversation_id = None
         self.conversation_open = False
+        self.captured = False
 
     async def _control(self, kind: str, frame: dict[str, Any]) -> bool:
         if kind == "conversation_started":
@@ -472,8 +481,11 @@ class VisitorSession:
                 await self.conn.join(started, self.client_has.get(started, 0))
                 await self.conn.send(conversation_started_frame(started))
             return True
+        mine = frame.get("conversation") == self.conversation_id
+        if kind == "status" and mine:
+            self.captured = frame.get("state") == "captured"
         closing = kind == "status" and frame.get("state") == "closed"
-        if closing and self.conversation_open and frame.get("conversation") == self.conversation_id:
+        if closing and self.conversation_open and mine:
             self.conversation_open = False
             shopper_stopped_following(self.rt, frame["conversation"])
         return False

@@ -1,7 +1,9 @@
 /* dealer-chat operator console: the console socket of docs/protocol.md.
  *
  * Same-origin websocket authenticated by the session cookie. Rings show as cards with a
- * countdown and a big Accept button; accepted chats open as panes, several at once.
+ * countdown and a big Accept button; accepted chats open as panes, several at once on a wide
+ * screen. On a phone one chat shows at a time, with a row of chips to switch between them, and
+ * its context (shopper, history, notes, the dealer's facts, the contact form) opens as a sheet.
  * Every shopper- or operator-supplied string goes in with textContent.
  */
 (() => {
@@ -29,6 +31,8 @@
     convsEmpty: $('[data-testid="conversations-empty"]'),
     toast: $('[data-testid="toast"]'),
     ringTpl: $('#ring-template'),
+    ringTaken: $('[data-testid="ring-taken"]'),
+    switcher: $('[data-testid="chat-switcher"]'),
     convTpl: $('#conversation-template'),
   };
 
@@ -42,6 +46,7 @@
   let skew = 0; // server clock minus ours, so countdowns match the server's deadlines
   const rings = new Map(); // conversation id -> {el, expires, loud, accepting}
   const convs = new Map(); // conversation id -> pane state
+  const acceptedHere = new Set(); // conversations this tab pressed Accept on
   let contactPending = null; // the pane whose contact form awaits contact_saved or bad_field
   // /console?open=<id>: where a phone's Accept lands (the ring link accepted it on the server);
   // /console?accept=<id>: a ring's plain link. The first opens that chat once the socket has
@@ -114,7 +119,9 @@
       case 'welcome': onWelcome(f); break;
       case 'presence': reach = f.reach || reach; setPresence(f.status); break;
       case 'ring': addRing(f); break;
-      case 'ring_cancelled': removeRing(f.conversation); break;
+      case 'ring_cancelled': onRingCancelled(f); break;
+      case 'shopper': onShopper(f); break;
+      case 'chat_ended': onChatEnded(f); break;
       case 'conversation': onConversation(f); break;
       case 'message': onMessage(f); break;
       case 'ack': onAck(f); break;
@@ -345,6 +352,19 @@
     attention();
   }
 
+  // A ring that someone else answered says who, for a moment, instead of silently vanishing.
+  let takenTimer = 0;
+  function onRingCancelled(f) {
+    const had = rings.has(f.conversation);
+    removeRing(f.conversation);
+    const name = f.taken_by && f.taken_by.name;
+    if (!had || f.reason !== 'taken' || !name) return;
+    el.ringTaken.textContent = `Taken by ${name}.`;
+    el.ringTaken.hidden = false;
+    clearTimeout(takenTimer);
+    takenTimer = setTimeout(() => { el.ringTaken.hidden = true; }, 5000);
+  }
+
   function accept(id) {
     const r = rings.get(id);
     if (!r || r.accepting) return;
@@ -352,6 +372,7 @@
     if (!send({ type: 'accept', conversation: id })) { toast('Not connected. Try again in a moment.'); return; }
     r.accepting = true;
     r.wanted = true;
+    acceptedHere.add(id);
     const btn = $('[data-testid="accept"]', r.el);
     btn.disabled = true;
     btn.textContent = 'Accepting…';
@@ -449,13 +470,13 @@
   // --- conversations ----------------------------------------------------------------------------------
   const OUTCOMES = {
     up: 'Chat ended. Answered by the store (an Up).',
-    pool: 'Chat ended. Handled by the receptionist pool; the lead went to the CRM.',
+    pool: 'Chat ended. Handled by the receptionist pool.',
     missed: 'Chat ended. Nobody answered live; a lead was captured if the shopper left details.',
     abandoned: 'Chat ended. The shopper left before anyone answered.',
   };
   const STATES = {
     ringing_store: 'Ringing the store', ringing_pool: 'Ringing the pool', connected: 'Live',
-    lead_capture: 'Taking contact details', closed: 'Closed',
+    lead_capture: 'Taking contact details', captured: 'Details left, lead sent', closed: 'Closed',
   };
 
   function onConversation(c) {
@@ -466,9 +487,12 @@
     if (!cv) {
       if (!(mine && c.state === 'connected')) return;
       cv = createPane(c.id);
-      const r = rings.get(c.id);
       removeRing(c.id);
-      if (r && r.wanted) setTimeout(() => cv.reply.focus(), 0);
+      // The chat just accepted here is the one in front (on a phone, the only one shown). Its
+      // ring card is usually gone already: ring_cancelled "accepted" comes first.
+      const wantedHere = acceptedHere.delete(c.id);
+      if (wantedHere || !activeId || !convs.has(activeId)) setActive(cv, wantedHere);
+      if (wantedHere) setTimeout(() => cv.reply.focus({ preventScroll: true }), 0);
     } else if (mine && c.state === 'connected') {
       removeRing(c.id);
       if (cv.readOnly) reopen(cv);
@@ -477,7 +501,11 @@
     for (const m of c.messages || []) addMessage(cv, m);
     if (openWanted === c.id && mine && c.state === 'connected') showOpened(cv);
     if (c.state === 'closed') {
-      markReadOnly(cv, OUTCOMES[c.outcome] || 'Chat ended.', 'closed');
+      // Not a quiet close: a chat that ended because the shopper's grace period ran out says so.
+      const text = cv.shopperAway && !cv.endedByMe
+        ? 'The shopper did not come back; chat ended.'
+        : OUTCOMES[c.outcome] || 'Chat ended.';
+      markReadOnly(cv, text, 'closed');
     } else if (!mine) {
       markReadOnly(cv, c.owner ? `Now with ${c.owner.name || 'a colleague'}.` : 'Handed back: waiting for the store to accept.', c.state);
     }
@@ -498,6 +526,10 @@
       typing: $('[data-testid="visitor-typing"]', node),
       outcome: $('[data-testid="outcome"]', node),
       form: $('form', node),
+      confirm: $('[data-testid="end-confirm"]', node),
+      away: $('[data-testid="shopper-away"]', node),
+      storeClosed: $('[data-testid="store-closed"]', node),
+      unread: 0, shopperAway: false, endedByMe: false, hasContact: false, proposed: null, storeShut: '',
       typingSentAt: 0, typingIdle: 0, typingOn: false, theirTyping: 0, visitorName: '',
     };
     $('form', node).addEventListener('submit', (e) => { e.preventDefault(); sendReply(cv); });
@@ -509,11 +541,18 @@
       if (send({ type: 'transfer', conversation: id, to: null })) cv.transferBtn.disabled = true;
       else toast('Not connected. Try again in a moment.');
     });
-    cv.closeBtn.addEventListener('click', () => {
-      if (send({ type: 'close', conversation: id })) cv.closeBtn.disabled = true;
-      else toast('Not connected. Try again in a moment.');
+    cv.closeBtn.addEventListener('click', () => askToEnd(cv));
+    $('[data-testid="end-yes"]', node).addEventListener('click', () => endChat(cv));
+    $('[data-testid="end-no"]', node).addEventListener('click', () => hideEndConfirm(cv, true));
+    cv.confirm.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') { e.preventDefault(); hideEndConfirm(cv, true); }
     });
-    cv.dismissBtn.addEventListener('click', () => { convs.delete(id); node.remove(); updateEmpty(); });
+    cv.dismissBtn.addEventListener('click', () => {
+      convs.delete(id);
+      node.remove();
+      if (activeId === id) activeId = '';
+      updateEmpty();
+    });
     wireWorkspace(cv);
     convs.set(id, cv);
     el.convs.prepend(node);
@@ -524,6 +563,11 @@
   // --- workspace: context, canned replies, notes, contact details -----------------------------------
   const DEPARTMENTS = { sales: 'Sales', service: 'Service', parts: 'Parts' };
   const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+  const DAY_NAMES = { mon: 'Mon', tue: 'Tue', wed: 'Wed', thu: 'Thu', fri: 'Fri', sat: 'Sat', sun: 'Sun' };
+  const OUTCOME_WORDS = {
+    up: 'answered by the store', pool: 'answered by the reception pool',
+    missed: 'not answered (left details)', abandoned: 'not answered',
+  };
   function li(text, testid) {
     const item = document.createElement('li');
     item.textContent = text;
@@ -575,8 +619,124 @@
     };
     cv.contactForm.addEventListener('submit', (e) => { e.preventDefault(); submitContact(false); });
     $('[data-testid="send-lead"]', n).addEventListener('click', () => submitContact(true));
-    // Receptionists answer for stores they do not work in: show the store's facts at once.
-    if (ME.role === 'receptionist') $('[data-testid="context"]', n).open = true;
+    for (const input of cv.contactForm.querySelectorAll('input')) {
+      input.addEventListener('input', () => { delete input.dataset.proposed; });
+    }
+    n.dataset.role = ME.role;
+    wireSheet(cv);
+    // Receptionists answer for stores they do not work in: the store's facts and the dealer's
+    // script are open at once, beside the chat on a wide screen.
+    if (ME.role === 'receptionist') {
+      cv.details.open = true;
+      cv.el.classList.add('side-open');
+    }
+  }
+
+  // --- the context as a sheet on a phone -------------------------------------------------------------
+  // One <dialog> per pane: showModal() makes the rest of the page inert, puts focus inside and
+  // closes on Escape; the context's content moves into it while it is open and back after.
+  function wireSheet(cv) {
+    const n = cv.el;
+    cv.details = $('[data-testid="context"]', n);
+    cv.sideGrid = $('.side-grid', cv.details);
+    cv.sheet = $('[data-testid="details-sheet"]', n);
+    cv.detailsBtn = $('[data-testid="details-open"]', n);
+    cv.details.addEventListener('toggle', () => {
+      cv.el.classList.toggle('side-open', cv.details.open);
+      if (cv.details.open) loadContext(cv);
+    });
+    cv.detailsBtn.addEventListener('click', () => openSheet(cv));
+    $('[data-testid="details-close"]', n).addEventListener('click', () => cv.sheet.close());
+    cv.sheet.addEventListener('close', () => {
+      cv.details.appendChild(cv.sideGrid);
+      cv.detailsBtn.setAttribute('aria-expanded', 'false');
+      if (cv.el.isConnected && !cv.detailsBtn.hidden) cv.detailsBtn.focus({ preventScroll: true });
+    });
+  }
+  function openSheet(cv) {
+    if (cv.sheet.open) return;
+    $('.sheet-body', cv.sheet).appendChild(cv.sideGrid);
+    cv.detailsBtn.setAttribute('aria-expanded', 'true');
+    cv.sheet.showModal();
+    $('[data-testid="details-close"]', cv.sheet).focus();
+    loadContext(cv);
+  }
+
+  // --- ending a chat: asked in the page, never by window.confirm ----------------------------------------
+  function askToEnd(cv) {
+    if (cv.readOnly) return;
+    const warning = $('[data-testid="end-warning"]', cv.confirm);
+    warning.textContent = endWarning(cv);
+    cv.confirm.hidden = false;
+    cv.closeBtn.hidden = true;
+    $('[data-testid="end-no"]', cv.confirm).focus();
+  }
+  function endWarning(cv) {
+    if (cv.hasContact) return 'The shopper will see a closing message.';
+    const p = cv.proposed;
+    const typed = p && (p.phone || p.email);
+    if (typed) {
+      return `No contact details were saved: the ${p.phone ? 'phone number' : 'e-mail address'} the shopper typed in the chat (${p.phone ? p.phone_display || p.phone : p.email}) will go with the lead.`;
+    }
+    return ME.role === 'receptionist'
+      ? 'You have not saved the shopper\'s contact details, and they typed none: no lead will go to the CRM.'
+      : 'The shopper will see a closing message.';
+  }
+  function hideEndConfirm(cv, refocus) {
+    const had = !cv.confirm.hidden;
+    cv.confirm.hidden = true;
+    if (!cv.readOnly) cv.closeBtn.hidden = false;
+    if (had && refocus) cv.closeBtn.focus();
+  }
+  function endChat(cv) {
+    if (!send({ type: 'close', conversation: cv.id })) { toast('Not connected. Try again in a moment.'); return; }
+    cv.endedByMe = true;
+    hideEndConfirm(cv, false);
+    cv.closeBtn.disabled = true;
+  }
+  // What became of the chat the operator just ended, in honest words (the `chat_ended` frame).
+  function onChatEnded(f) {
+    const dealer = (f.dealership && f.dealership.name) || 'the dealership';
+    const lead = f.lead;
+    let text = 'The chat is closed.';
+    if (lead && lead.delivery === 'sending') text = `Lead sent to ${dealer}'s CRM and the chat is closed.`;
+    else if (lead && lead.delivery === 'logged_only') text = `The chat is closed. The lead is saved, but e-mail is not set up on this server: it was logged, not sent to ${dealer}'s CRM.`;
+    else if (lead && lead.delivery === 'no_crm') text = `The chat is closed. The lead is saved in Leads; ${dealer} has no CRM address, so nothing was sent.`;
+    else if (!lead && f.outcome === 'pool') text = 'The chat is closed. No lead was sent: the shopper left no phone number or e-mail address.';
+    if (lead && f.used_typed_contact) text += ' It carries the contact details the shopper typed in the chat.';
+    toast(text);
+    if (lead && typeof lead.url === 'string' && lead.url.startsWith('/console/')) {
+      const link = document.createElement('a');
+      link.href = lead.url;
+      link.textContent = ' Open the lead';
+      link.dataset.testid = 'lead-notice-link';
+      el.toast.appendChild(link);
+    }
+  }
+
+  // --- the shopper left (or came back) -------------------------------------------------------------
+  function onShopper(f) {
+    const cv = convs.get(f.conversation);
+    if (!cv || cv.readOnly) return;
+    clearTimeout(cv.awayTimer);
+    if (f.present) {
+      cv.shopperAway = false;
+      cv.away.textContent = 'The shopper is back.';
+      cv.away.dataset.state = 'back';
+      cv.away.hidden = false;
+      cv.awayTimer = setTimeout(() => { cv.away.hidden = true; }, 4000);
+    } else {
+      cv.shopperAway = true;
+      const until = f.until ? new Date(Date.parse(f.until) - skew) : null;
+      const at = until && !Number.isNaN(until.getTime())
+        ? until.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' }) : '';
+      cv.away.textContent = at
+        ? `The shopper left the page — the chat closes at ${at} unless they come back.`
+        : 'The shopper left the page — the chat closes soon unless they come back.';
+      cv.away.dataset.state = 'away';
+      cv.away.hidden = false;
+    }
+    renderSwitcher();
   }
   async function loadContext(cv) {
     let ctx;
@@ -594,23 +754,48 @@
       ? `Dealership time: ${local.toLocaleTimeString([], { timeZone: d.time_zone, hour: 'numeric', minute: '2-digit', weekday: 'short' })}`
       : '';
     const history = ctx.history || [];
-    $('[data-testid="returning"]', n).textContent = history.length
-      ? `Returning shopper: ${history.length} earlier chat${history.length > 1 ? 's' : ''}.`
-      : 'First chat with this shopper.';
+    const returning = $('[data-testid="returning"]', n);
+    if (history.length && ctx.visitor_id != null) {
+      // The shopper's earlier chats, on the Conversations pages.
+      returning.replaceChildren(link(
+        `/console/conversations?shopper=${encodeURIComponent(ctx.visitor_id)}`,
+        `Returning shopper: ${history.length} earlier chat${history.length > 1 ? 's' : ''}`,
+        'returning-link',
+      ));
+    } else {
+      returning.textContent = history.length
+        ? `Returning shopper: ${history.length} earlier chat${history.length > 1 ? 's' : ''}.`
+        : 'First chat with this shopper.';
+    }
     $('[data-testid="history"]', n).replaceChildren(...history.map((h) => {
-      const when = h.at ? new Date(h.at).toLocaleDateString() : '';
-      const who = h.answered_by ? `answered by ${h.answered_by}` : (h.outcome || 'not answered');
-      return li(`${when} · ${who}`, 'history-item');
+      const when = h.at ? new Date(h.at).toLocaleDateString([], { day: 'numeric', month: 'short', year: 'numeric' }) : '';
+      const who = h.answered_by ? `answered by ${h.answered_by}` : (OUTCOME_WORDS[h.outcome] || 'not answered');
+      const item = document.createElement('li');
+      item.dataset.testid = 'history-item';
+      item.append(link(`/console/conversations/${encodeURIComponent(h.id)}`, `${when} · ${who}`, 'history-link'));
+      return item;
     }));
     $('.ctx-dealer-name', n).textContent = d.name || '';
     $('.ctx-address', n).textContent = d.address ? `Address: ${d.address}` : '';
     $('.ctx-phone', n).textContent = d.phone ? `Phone: ${d.phone_display || d.phone}` : '';
     const deps = Object.entries(d.departments || {}).map(([name, info]) => {
-      const hours = DAYS.filter((day) => (info.hours || {})[day]).map((day) => `${day} ${(info.hours[day] || []).map((r) => r.join('–')).join(', ')}`).join('; ');
-      return li(`${DEPARTMENTS[name] || name}: ${info.open_now ? 'open now' : 'closed now'}${hours ? ` (${hours})` : ''}`);
+      const hours = DAYS.filter((day) => (info.hours || {})[day]).map((day) => `${DAY_NAMES[day]} ${(info.hours[day] || []).map((r) => r.join('–')).join(', ')}`).join('; ');
+      const state = info.open_now ? 'open now' : `closed now${info.opens_next ? ` (${info.opens_next.text})` : ''}`;
+      return li(`${DEPARTMENTS[name] || name}: ${state}${hours ? ` · ${hours}` : ''}`);
     });
     $('.ctx-departments', n).replaceChildren(...deps);
     $('[data-testid="dealer-notes"]', n).textContent = d.notes || '';
+    $('[data-testid="dealer-script"]', n).hidden = !d.notes;
+    // "Hand to the store" only while the conversation's department is open.
+    const dept = ctx.department_hours || {};
+    cv.storeShut = dept.open_now === false
+      ? (dept.opens_next ? `Closed now — ${dept.opens_next.text}` : `${DEPARTMENTS[ctx.department] || 'The store'} is closed now`)
+      : '';
+    if (!cv.readOnly) {
+      cv.transferBtn.hidden = !!cv.storeShut;
+      cv.storeClosed.hidden = !cv.storeShut;
+      cv.storeClosed.textContent = cv.storeShut ? `Cannot hand to the store: ${cv.storeShut}.` : '';
+    }
     cv.canned.replaceChildren(cv.canned.firstElementChild, ...(ctx.canned || []).map((c) => {
       const opt = document.createElement('option');
       opt.value = String(c.id);
@@ -622,9 +807,37 @@
     for (const note of ctx.notes || []) addNote(cv, note);
     const v = ctx.visitor || {};
     const f = cv.contactForm;
+    cv.hasContact = cv.hasContact || !!(v.phone || v.email);
     if (v.name && !f.elements.name.value) f.elements.name.value = v.name;
     if (v.phone && !f.elements.phone.value) f.elements.phone.value = v.phone;
     if (v.email && !f.elements.email.value) f.elements.email.value = v.email;
+    // What the shopper typed in the chat, proposed for the operator to check (never sent as is).
+    const p = ctx.proposed_contact;
+    cv.proposed = p && (p.phone || p.email) ? p : null;
+    let proposedAny = false;
+    for (const key of ['name', 'phone', 'email']) {
+      const input = f.elements[key];
+      if (cv.proposed && cv.proposed[key] && !input.value) {
+        input.value = key === 'phone' ? (cv.proposed.phone_display || cv.proposed.phone) : cv.proposed[key];
+        input.dataset.proposed = 'true';
+      }
+      if (input.dataset.proposed) proposedAny = true;
+    }
+    $('[data-testid="proposed-note"]', n).hidden = !proposedAny || cv.hasContact;
+  }
+  function link(href, text, testid) {
+    const a = document.createElement('a');
+    a.href = href;
+    a.textContent = text;
+    if (testid) a.dataset.testid = testid;
+    return a;
+  }
+  // Refresh the context a moment after the shopper writes: their phone or address is then
+  // proposed in the form without a reload.
+  function contextSoon(cv) {
+    if (cv.hasContact || cv.readOnly) return;
+    clearTimeout(cv.contextTimer);
+    cv.contextTimer = setTimeout(() => loadContext(cv), 1200);
   }
   function addNote(cv, note) {
     cv.noteIds = cv.noteIds || new Set();
@@ -641,17 +854,23 @@
     const cv = convs.get(f.conversation);
     if (!cv) return;
     if (contactPending === cv) contactPending = null;
-    toast('Contact details saved.');
+    cv.hasContact = true;
+    $('[data-testid="proposed-note"]', cv.el).hidden = true;
+    for (const input of cv.contactForm.querySelectorAll('input')) delete input.dataset.proposed;
     if (cv.closeAfterContact && !cv.readOnly) {
+      // "Save and send lead" was the confirmation: the chat_ended frame says what happened.
       cv.closeAfterContact = false;
-      if (send({ type: 'close', conversation: cv.id })) cv.closeBtn.disabled = true;
+      endChat(cv);
+      return;
     }
+    toast('Contact details saved.');
   }
 
   function fillPane(cv, c) {
     const n = cv.el;
     const v = c.visitor || {};
     cv.visitorName = v.name || cv.visitorName || '';
+    cv.hasContact = cv.hasContact || !!(v.phone || v.email);
     $('.conv-visitor', n).textContent = cv.visitorName || 'Shopper';
     $('.conv-dealer', n).textContent = (c.dealership && c.dealership.name) || '';
     $('.conv-contact', n).textContent = [v.phone, v.email].filter(Boolean).join(' · ');
@@ -676,6 +895,9 @@
 
   function markReadOnly(cv, text, stateName) {
     cv.readOnly = true;
+    hideEndConfirm(cv, false);
+    cv.away.hidden = true;
+    cv.storeClosed.hidden = true;
     cv.el.dataset.state = stateName || 'closed';
     cv.el.classList.add('read-only');
     $('.conv-state', cv.el).textContent = STATES[stateName] || 'Closed';
@@ -699,9 +921,11 @@
     cv.form.hidden = false;
     cv.closeBtn.hidden = false;
     cv.closeBtn.disabled = false;
-    cv.transferBtn.hidden = false;
+    cv.transferBtn.hidden = !!cv.storeShut;
     cv.transferBtn.disabled = false;
+    cv.storeClosed.hidden = !cv.storeShut;
     cv.dismissBtn.hidden = true;
+    cv.endedByMe = false;
   }
 
   // A warm transfer: the store is rung while this operator stays in the chat.
@@ -757,7 +981,10 @@
     if (firstPending && firstPending.el.isConnected) cv.transcript.insertBefore(node, firstPending.el);
     else cv.transcript.appendChild(node);
     if (kind === 'visitor') {
+      if (!cv.firstWords) cv.firstWords = String(m.body ?? '').slice(0, 24);
       showVisitorTyping(cv, false);
+      contextSoon(cv);
+      if (!isShown(cv)) { cv.unread += 1; renderSwitcher(); }
       if (document.hidden) { unreadHidden += 1; attention(); }
     }
     if (stick) scrollDown(cv.transcript);
@@ -850,6 +1077,14 @@
       contactPending = null;
       return;
     }
+    if (f.code === 'not_allowed' && f.conversation && convs.has(f.conversation)) {
+      // A refusal about one chat says why ("Closed now — Sales opens Monday 9:00 AM").
+      const cv = convs.get(f.conversation);
+      cv.transferBtn.disabled = false;
+      cv.transferBtn.textContent = 'Hand to the store';
+      toast(f.message || ERRORS.not_allowed);
+      return;
+    }
     toast(ERRORS[f.code] || f.message || 'Something went wrong.');
     if (f.code === 'taken') {
       for (const [id, r] of rings) if (r.accepting) removeRing(id);
@@ -892,7 +1127,62 @@
   function updateEmpty() {
     el.ringsEmpty.hidden = rings.size > 0;
     el.convsEmpty.hidden = convs.size > 0;
+    // On a phone the waiting-chats section steps aside while chats are open and none rings.
+    root.dataset.rings = String(rings.size);
+    root.dataset.chats = String(convs.size);
+    if ((!activeId || !convs.has(activeId)) && convs.size) setActive(convs.values().next().value, false);
+    renderSwitcher();
   }
+
+  // --- one chat at a time on a phone: the switcher ---------------------------------------------------
+  const phone = window.matchMedia('(max-width: 640px)');
+  let activeId = '';
+  function isShown(cv) { return !phone.matches || cv.id === activeId; }
+  function setActive(cv, reveal) {
+    activeId = cv.id;
+    cv.unread = 0;
+    for (const other of convs.values()) other.el.classList.toggle('active', other === cv);
+    cv.el.classList.add('active');
+    renderSwitcher();
+    // On a phone the chat starts at the top of the screen, not under the console's header.
+    if (reveal && phone.matches) cv.el.scrollIntoView({ block: 'start' });
+  }
+  function renderSwitcher() {
+    const list = [...convs.values()]; // oldest first, as they were accepted
+    el.switcher.hidden = list.length < 2;
+    const chips = list.map((cv) => {
+      const chip = document.createElement('button');
+      chip.type = 'button';
+      chip.className = 'chip';
+      chip.dataset.testid = 'chat-chip';
+      chip.dataset.conversation = String(cv.id);
+      chip.setAttribute('aria-pressed', String(cv.id === activeId));
+      const name = document.createElement('span');
+      name.className = 'chip-name';
+      // Unnamed shoppers are told apart by their first words.
+      name.textContent = cv.visitorName || (cv.firstWords ? `“${cv.firstWords}”` : 'Shopper');
+      chip.append(name);
+      const flag = cv.readOnly ? 'ended' : cv.shopperAway ? 'left' : '';
+      if (flag) {
+        const tag = document.createElement('span');
+        tag.className = 'chip-flag';
+        tag.textContent = flag;
+        chip.append(tag);
+      }
+      if (cv.unread > 0) {
+        const badge = document.createElement('span');
+        badge.className = 'chip-unread';
+        badge.dataset.testid = 'chip-unread';
+        badge.textContent = String(cv.unread);
+        badge.setAttribute('aria-label', `${cv.unread} new message${cv.unread > 1 ? 's' : ''}`);
+        chip.append(badge);
+      }
+      chip.addEventListener('click', () => { setActive(cv, false); cv.reply.focus({ preventScroll: true }); });
+      return chip;
+    });
+    el.switcher.replaceChildren(...chips);
+  }
+  phone.addEventListener('change', () => { for (const cv of convs.values()) if (cv.sheet.open && !phone.matches) cv.sheet.close(); });
 
   updateEmpty();
   connect();

@@ -105,6 +105,8 @@ async def test_the_other_ring_vanishes_in_under_a_second_and_shopper_text_is_ine
     await expect(sam.locator("[data-testid=ring]")).to_have_count(0)
     gone_at = await sam.evaluate("() => window.__ringGoneAt")
     assert gone_at is not None and gone_at - clicked_at < 1000, gone_at - clicked_at
+    # ...and Sam is told who took it, rather than seeing it silently vanish.
+    await expect(sam.locator("[data-testid=ring-taken]")).to_have_text("Taken by Alex Rivera.")
     pane = alex.locator("[data-testid=conversation]").first
     await pane.wait_for()
 
@@ -179,9 +181,7 @@ async def test_a_hidden_tab_gets_a_notification_and_the_ring_sound(
     first = await page.evaluate("() => window.__tones")
     await page.wait_for_function(f"() => window.__tones > {first}", timeout=6_000)
     await page.wait_for_function("() => document.title.includes('1 new chat')", timeout=3_000)
-    await page.wait_for_function(
-        "(base) => document.title === base", arg=base_title, timeout=3_000
-    )
+    await page.wait_for_function("(base) => document.title === base", arg=base_title, timeout=3_000)
     assert await serious_violations(page) == [], "console with a ring"
     await context.close()
 

@@ -14,6 +14,7 @@ from playwright.async_api import Browser, Page, expect
 from chat_server.demo_world import DEMO_PASSWORD
 from tests.e2e.axe import serious_violations
 from tests.e2e.conftest import SCREENSHOTS, new_page, screenshot
+from tests.e2e.layout import overflow_problems
 from tests.leads.receivers import WebhookReceiver
 from tests.support.server_process import ServerProcess
 
@@ -34,16 +35,7 @@ async def photographed(page: Page, name: str) -> None:
         # The whole page too, to look at (test-artifacts/screenshots/*-full.png).
         whole = SCREENSHOTS / f"{BACKEND}-settings-{name}{suffix}-full.png"
         await page.screenshot(path=str(whole), full_page=True, animations="disabled")
-        too_wide = await page.evaluate(
-            """() => [...document.querySelectorAll('body *')]
-                .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
-                .slice(0, 5)
-                .map((e) => `${e.tagName}.${e.className}`)"""
-        )
-        fits = await page.evaluate(
-            "() => document.documentElement.scrollWidth <= window.innerWidth"
-        )
-        assert fits and too_wide == [], f"{name}{suffix} scrolls sideways: {too_wide}"
+        assert await overflow_problems(page) == [], f"{name}{suffix} scrolls sideways"
         assert await serious_violations(page) == [], f"{name}{suffix}"
     await page.set_viewport_size(DESKTOP)
 

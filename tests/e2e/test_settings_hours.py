@@ -19,6 +19,7 @@ from chat_server.store.database import open_database
 from chat_server.store.models import Dealership
 from tests.e2e.axe import serious_violations
 from tests.e2e.conftest import SCREENSHOTS, new_page, screenshot
+from tests.e2e.layout import overflow_problems
 from tests.support.server_process import ServerProcess
 
 pytestmark = pytest.mark.e2e
@@ -39,14 +40,7 @@ async def fits_and_passes_axe(page: Page, name: str) -> None:
     await screenshot(page, name)
     backend = os.environ.get("DEALER_CHAT_TEST_BACKEND", "embedded")
     await page.screenshot(path=str(SCREENSHOTS / f"{backend}-{name}-full.png"), full_page=True)
-    too_wide = await page.evaluate(
-        """() => [...document.querySelectorAll('body *')]
-            .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
-            .slice(0, 5)
-            .map((e) => `${e.tagName}.${e.className} ${e.getBoundingClientRect().right}`)"""
-    )
-    fits = await page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
-    assert fits and too_wide == [], f"{name} scrolls sideways: {too_wide}"
+    assert await overflow_problems(page) == [], f"{name} scrolls sideways"
     assert await serious_violations(page) == [], name
 
 
@@ -129,9 +123,7 @@ async def test_a_manager_sets_hours_and_a_holiday(
     await expect(phone.get_by_test_id("hours-exceptions")).to_contain_text("Founders' Day")
     await fits_and_passes_axe(phone, "settings-hours-phone")
     await phone.set_viewport_size({"width": 360, "height": 740})  # the narrowest phone we serve
-    assert await phone.evaluate(
-        "() => document.documentElement.scrollWidth <= window.innerWidth"
-    ), "the page scrolls sideways at 360 px"
+    assert await overflow_problems(phone) == [], "the page scrolls sideways at 360 px"
     # The removed date keeps its weekly hours again.
     await phone.get_by_test_id(f"hours-exception-{after}").get_by_role("button").click()
     await expect(phone.get_by_test_id("settings-notice")).to_contain_text("weekly hours again")

@@ -13,6 +13,7 @@ from chat_server.demo_world import DEMO_PASSWORD
 from chat_server.store.database import open_database
 from tests.e2e.axe import serious_violations
 from tests.e2e.conftest import new_page, screenshot
+from tests.e2e.layout import overflow_problems
 from tests.support.seeded_world import cheap_hash
 from tests.support.server_process import ServerProcess
 
@@ -41,14 +42,7 @@ async def add_admin(server: ServerProcess) -> None:
 async def fits_and_passes_axe(page: Page, name: str) -> None:
     """A screenshot, no sideways scrolling, and no serious or critical axe finding."""
     await screenshot(page, name)
-    fits = await page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
-    too_wide = await page.evaluate(
-        """() => [...document.querySelectorAll('body *')]
-            .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
-            .slice(0, 5)
-            .map((e) => `${e.tagName}.${e.className} ${e.getBoundingClientRect().right}`)"""
-    )
-    assert fits and too_wide == [], f"{name} scrolls sideways: {too_wide}"
+    assert await overflow_problems(page) == [], f"{name} scrolls sideways"
     assert await serious_violations(page) == [], name
 
 

@@ -377,23 +377,20 @@ def test_pool_window_over_cancels_rings_and_asks_for_contact():
     )
 
 
-def test_contact_in_lead_capture_closes_missed_with_a_lead():
+def test_contact_in_lead_capture_sends_the_lead_and_keeps_the_chat_open():
+    # tests/ladder/test_after_details.py follows the captured chat to its close.
     result = step(capture_phase(), ContactGiven(at(60)), CFG)
-    assert result.state.phase is Phase.CLOSED
-    assert result.state.outcome is Outcome.MISSED
-    assert result.state.closed_at == at(60)
-    assert result.commands == (
-        CreateLead(LeadService.UNANSWERED),
-        Announce(Phase.CLOSED),
-        Finish(Outcome.MISSED),
-    )
+    assert result.state.phase is Phase.CAPTURED
+    assert result.state.outcome is None and result.state.lead_sent
+    assert result.state.capture_until == at(360)
+    assert result.commands == (CreateLead(LeadService.UNANSWERED), Announce(Phase.CAPTURED))
 
 
-def test_contact_given_earlier_closes_missed_when_capture_is_reached():
+def test_contact_given_earlier_sends_the_lead_when_capture_is_reached():
     state = step(pool_phase(), ContactGiven(at(30)), CFG).state
     assert state.has_contact and state.phase is Phase.RINGING_POOL
     result = tick(state, 45)
-    assert result.state.outcome is Outcome.MISSED
+    assert result.state.phase is Phase.CAPTURED
     assert Announce(Phase.LEAD_CAPTURE) not in result.commands
     assert of_type(result, CreateLead) == [CreateLead(LeadService.UNANSWERED)]
     assert result.commands[0] == CancelRings((1, 2, 3, 11, 12), CancelReason.TIMEOUT)

@@ -30,11 +30,13 @@ from chat_server.ladder import (
     LeadService,
     Outcome,
     Phase,
+    ResendLead,
     Ring,
     Roster,
     RosterChanged,
     ShopperBack,
     ShopperLeft,
+    ShopperWrote,
     Start,
     StepResult,
     Strategy,
@@ -106,7 +108,7 @@ CLOSED_ROSTER = rosters(st.just(False))  # a store outside its sales hours, all 
 
 # Weighted towards ticks and declines: an early accept ends the interesting part of a run.
 KINDS = ["tick"] * 3 + ["decline"] * 2 + ["accept"] * 2 + ["left", "back", "contact", "close"]
-KINDS += ["transfer"] + ["roster"] * 2
+KINDS += ["transfer"] + ["roster"] * 2 + ["wrote"] * 2
 KIND = st.sampled_from(KINDS)
 # Rosters are mostly the usual one (staff rarely change within seconds), then the usual
 # one with newcomers (someone comes on shift), sometimes anything.
@@ -180,6 +182,8 @@ def draw_event(
         return Tick(now, draw_roster(data, usual, anything))
     if kind == "roster":
         return RosterChanged(now, draw_roster(data, usual, anything))
+    if kind == "wrote":
+        return ShopperWrote(now, draw_roster(data, usual, anything))
     if kind == "accept":
         operator = who()
         natural = Tier.POOL if operator in POOL_IDS else Tier.STORE
@@ -243,6 +247,10 @@ class Run:
                 self.live.discard(command.operator)
         assert self.live == set(state.ringing_store) | set(state.ringing_pool)
         check_rings_within_window(state, result)
+        if state.phase is Phase.CAPTURED and state != before:
+            window = timedelta(seconds=self.config.capture_window_s)
+            assert state.capture_until is not None
+            assert state.capture_until <= event.at + window
         if isinstance(event, RosterChanged):
             check_newcomers_ringing(state, event, self.config)
         finishes = [c for c in result.commands if isinstance(c, Finish)]
@@ -269,6 +277,9 @@ class Run:
 
     def leads(self) -> list[CreateLead]:
         return [c for c in self.commands if isinstance(c, CreateLead)]
+
+    def lead_commands(self) -> list[CreateLead | ResendLead]:
+        return [c for c in self.commands if isinstance(c, CreateLead | ResendLead)]
 
 
 def may_apply(state: LadderState, event: Event, config: LadderConfig) -> bool:
@@ -350,11 +361,17 @@ def check_state(state: LadderState, config: LadderConfig) -> None:
     wakeup = next_wakeup(state, config)
     if state.phase is Phase.CLOSED:
         assert wakeup is None
+    elif state.phase is Phase.CAPTURED:
+        # Open for the capture window from when the details came in (or the shopper last
+        # wrote): ``check_call`` holds that bound, whenever the event came.
+        assert wakeup is not None and wakeup <= state.capture_until
+        assert state.has_contact and state.lead_sent and state.owner is None
     elif state.phase is not Phase.CONNECTED:
-        # Nobody waits forever: the ladder is bounded by its windows, whatever happens.
+        # Nobody waits forever: the ladder is bounded by its windows from the shopper's last
+        # word (their first message, or one written after they left their details).
         windows = config.store_window_s + config.pool_window_s + config.capture_window_s
         assert wakeup is not None
-        assert wakeup <= state.started_at + timedelta(seconds=windows)
+        assert wakeup <= (state.wrote_at or state.started_at) + timedelta(seconds=windows)
     data = to_json(state)
     assert from_json(json.loads(json.dumps(data))) == state
 
@@ -372,10 +389,10 @@ def test_ladder_invariants(config, first, final, data):
         run.feed(draw_event(data, run.state, now, first))
 
     c = config
-    horizon = T0 + timedelta(
-        seconds=c.sticky_s + c.store_window_s + c.pool_window_s + c.grace_s + c.capture_window_s + 1
+    span = timedelta(
+        seconds=c.sticky_s + c.store_window_s + c.pool_window_s + c.grace_s + 2 * c.capture_window_s
     )
-    run.feed(Tick(max(now, horizon), final))
+    run.feed(Tick(now + span + timedelta(seconds=1), final))
     state = run.state
     assert state.phase in (Phase.CLOSED, Phase.CONNECTED)
 
@@ -385,12 +402,21 @@ def test_ladder_invariants(config, first, final, data):
     else:
         assert finishes == []
 
+    # One lead per conversation: created once, and only ever resent after that.
     leads = run.leads()
+    sends = run.lead_commands()
     assert len(leads) <= 1
+    assert sends[:1] == leads
     if leads:
-        assert state.outcome in (Outcome.POOL, Outcome.MISSED)
+        # A lead goes out before the close only when the details came in and nobody
+        # answered (``captured``); a store salesperson may still answer after that (an Up).
+        assert state.outcome in (Outcome.POOL, Outcome.MISSED) or (
+            state.outcome in (Outcome.UP, None) and leads == [CreateLead(LeadService.UNANSWERED)]
+        )
         expected = LeadService.POOL if state.outcome is Outcome.POOL else LeadService.UNANSWERED
-        assert leads == [CreateLead(expected)]
+        # The last send names who handled the chat: a pool chat after capture is resent so.
+        if state.outcome in (Outcome.POOL, Outcome.MISSED):
+            assert sends[-1].service is expected
     if state.outcome is Outcome.MISSED and leads:
         assert state.has_contact
     # A closed chat that is not an Up yields exactly one lead when there is something to send.

@@ -76,7 +76,8 @@ async def test_logged_up_and_pool_lead_are_assigned(
     await alex.expect("presence", status="away")
     sam, _ = await console(server.url, "sam@demo-motors.test")
     riley = await available(server, RILEY)
-    pool_chat = await answered_chat(server, riley)
+    # (with a way to reach the shopper: a lead never goes out empty, issue 15)
+    pool_chat = await answered_chat(server, riley, {"name": "Pat", "phone": "(312) 555-0111"})
     frame = await sam.expect("lead_assigned", timeout=10)
     pool_lead = await eventually(lambda: _lead_of(server, pool_chat))
     assert frame["lead"] == pool_lead.id and pool_lead.service == "pool"

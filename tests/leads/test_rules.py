@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chat_server.contact_details import email_key, name_phone_key, normalise_contact
+from chat_server.contact_details import email_key, has_contact, name_phone_key, normalise_contact
 from chat_server.ladder.types import LeadService, Outcome
 from chat_server.leads.assign import pick_round_robin
 from chat_server.leads.backoff import RetryPolicy, next_attempt
 from chat_server.leads.cadence import DEFAULT_DAYS, cadence_days, due_times
+from chat_server.leads.create import contact_for_lead
 from chat_server.leads.dedupe import Candidate, find_duplicate
-from chat_server.leads.rules import lead_service, segment
+from chat_server.leads.rules import goes_out, lead_service, segment
 from chat_server.leads.signature import sign, verify
 from chat_server.leads.spam import spam_reason
 
@@ -55,12 +56,15 @@ def test_spam_rules() -> None:
 
 
 def test_which_outcomes_make_a_lead() -> None:
-    assert lead_service(Outcome.POOL, False, False) is LeadService.POOL
+    assert lead_service(Outcome.POOL, True, False) is LeadService.POOL
+    # Issue 15: a lead never goes out empty, not even a receptionist's.
+    assert lead_service(Outcome.POOL, False, False) is None
+    assert lead_service(Outcome.POOL, False, True) is None
     assert lead_service(Outcome.MISSED, True, False) is LeadService.UNANSWERED
     assert lead_service(Outcome.MISSED, False, False) is None
     assert lead_service(Outcome.UP, True, False) is None
     assert lead_service(Outcome.UP, True, True) is LeadService.STORE
-    # Issue 12: no lead goes to a CRM without a way to reach the shopper (but a pool lead).
+    # Issue 12: no lead goes to a CRM without a way to reach the shopper.
     assert lead_service(Outcome.UP, False, True) is None
     assert lead_service(Outcome.ABANDONED, True, True) is None
 
@@ -150,3 +154,21 @@ def test_round_robin_prefers_never_assigned_then_longest_ago() -> None:
     assert pick_round_robin([], {}) is None
     assert pick_round_robin([3, 1, 2], {1: NOW}) == 2
     assert pick_round_robin([1, 2], {1: NOW, 2: NOW - timedelta(hours=1)}) == 2
+
+
+def test_a_lead_takes_what_the_shopper_typed_when_nobody_saved_their_details() -> None:
+    typed = ["Hi, my name is Dana Shopper", "call me on (312) 555-0100 after 5"]
+    contact = contact_for_lead(None, typed, "US")
+    assert (contact.name, contact.phone, contact.phone_valid) == (
+        "Dana Shopper",
+        "+13125550100",
+        True,
+    )
+    # Saved details win; a name saved without a way to reach them keeps the saved name.
+    saved = contact_for_lead({"email": "kim@example.com", "name": "Kim"}, typed, "US")
+    assert (saved.name, saved.email, saved.phone) == ("Kim", "kim@example.com", "")
+    named = contact_for_lead({"name": "Kim", "preferred_time": "evening"}, typed, "US")
+    assert (named.name, named.phone, named.preferred_time) == ("Kim", "+13125550100", "evening")
+    # Nothing usable typed: still nothing, and so no lead (rules.goes_out).
+    nothing = contact_for_lead(None, ["Is the RAV4 there?", "call 555-12"], "US")
+    assert not has_contact(nothing) and not goes_out(has_contact(nothing))

@@ -88,7 +88,8 @@ async def test_an_answered_chat_counts_rings_a_taken_cancel_an_up_and_time_to_fi
         "missed": 0,
         "abandoned": 0,
     }
-    assert after("dealer_chat_messages_stored_total") == 3
+    # Three chat messages, and the closing message that tells the shopper the chat ended.
+    assert after("dealer_chat_messages_stored_total") == 4
     assert after("dealer_chat_time_to_first_human_seconds_count") == 1
     assert after("dealer_chat_time_to_first_human_seconds_bucket", le="1.0") == 0
     assert after("dealer_chat_time_to_first_human_seconds_bucket", le="30.0") == 1

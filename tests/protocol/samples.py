@@ -87,7 +87,18 @@ SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
         expires_at=AT + timedelta(seconds=20),
         transfer_from="Sam Lee",
     ),
-    "ring_cancelled_frame": lambda: outgoing.ring_cancelled_frame("c-1", "taken"),
+    "ring_cancelled_frame": lambda: outgoing.ring_cancelled_frame("c-1", "taken", "Sam Lee"),
+    "shopper_presence_frame": lambda: outgoing.shopper_presence_frame(
+        "c-1", False, AT + timedelta(seconds=60)
+    ),
+    "chat_ended_frame": lambda: outgoing.chat_ended_frame(
+        "c-1",
+        outcome="pool",
+        dealership_name="North Motors",
+        lead_id=9,
+        delivery="logged_only",
+        used_typed_contact=True,
+    ),
     "transfer_offered_frame": lambda: outgoing.transfer_offered_frame("c-1"),
     "transfer_lapsed_frame": lambda: outgoing.transfer_lapsed_frame("c-1"),
     "conversation_frame": lambda: outgoing.conversation_frame(

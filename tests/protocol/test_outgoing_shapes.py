@@ -153,7 +153,32 @@ def test_small_console_frames() -> None:
     same(SAMPLES["presence_frame"](), {"type": "presence", "status": "away", "reach": None})
     same(
         SAMPLES["ring_cancelled_frame"](),
-        {"type": "ring_cancelled", "conversation": "c-1", "reason": "taken"},
+        {
+            "type": "ring_cancelled",
+            "conversation": "c-1",
+            "reason": "taken",
+            "taken_by": {"name": "Sam Lee"},
+        },
+    )
+    same(
+        SAMPLES["shopper_presence_frame"](),
+        {
+            "type": "shopper",
+            "conversation": "c-1",
+            "present": False,
+            "until": "2026-11-22T18:05:05.123000+00:00",
+        },
+    )
+    same(
+        SAMPLES["chat_ended_frame"](),
+        {
+            "type": "chat_ended",
+            "conversation": "c-1",
+            "outcome": "pool",
+            "dealership": {"name": "North Motors"},
+            "lead": {"id": 9, "url": "/console/leads/9", "delivery": "logged_only"},
+            "used_typed_contact": True,
+        },
     )
     same(SAMPLES["transfer_offered_frame"](), {"type": "transfer_offered", "conversation": "c-1"})
     same(SAMPLES["transfer_lapsed_frame"](), {"type": "transfer_lapsed", "conversation": "c-1"})

@@ -153,4 +153,6 @@ def test_csv_has_local_times_and_defuses_formulas() -> None:
     )
     header, row = text.strip().splitlines()
     assert header.startswith("conversation,first_message_local")
-    assert row == "c1,2026-03-02T09:00:00-06:00,closed,up,store,'=HYPERLINK(evil),6.0,10.0"
+    assert row == "c1,2026-03-02T09:00:00-06:00,closed,up,store,'=HYPERLINK(evil),6.0,10.0,"
+    named = chats_csv([chat(1, "up")], {}, "America/Chicago", {"c1": "-Pat Shopper"})
+    assert named.strip().splitlines()[1].endswith(",'-Pat Shopper")

@@ -23,6 +23,7 @@ from chat_server.settings import load_settings
 from chat_server.store.database import open_database
 from chat_server.store.models import Lead, LeadDelivery, LeadTask, Operator
 from tests.security.conftest import A_SHOPPER, B_SHOPPER, CONSOLE_ROLES, PRINCIPALS, World
+from tests.security.conversation_routes import MATRIX as CONVERSATION_MATRIX
 from tests.security.matrix_kit import (
     REDIRECT,
     SIGN_IN,
@@ -231,6 +232,8 @@ MATRIX: dict[tuple[str, str], tuple[Case, ...] | Sockets] = {
     ("WS", "/ws/console"): Sockets("test_socket_matrix.py::test_console_frames_*"),
     # --- settings (issue 14): each page's entries beside it, tests/security/settings_routes/
     **SETTINGS_MATRIX,
+    # --- conversation history (issue 15): tests/security/conversation_routes.py
+    **CONVERSATION_MATRIX,
 }
 
 # Text of one tenant that must never reach the other's API token.

@@ -21,7 +21,6 @@ import httpx
 from sqlalchemy import select
 from websockets.asyncio.client import connect
 
-from chat_server.leads.adf import NO_CONTACT_TEXT
 from chat_server.store.models import Conversation, Lead, LeadDelivery, Message, Visitor
 from tests.support.clients import FrameClient, console, new_client_id, visitor
 from tests.support.inprocess import InProcessServer
@@ -260,7 +259,9 @@ async def test_console_socket_refuses_bad_contacts_and_no_store_lead_is_made(
     await shopper.close()
 
 
-async def test_a_pool_lead_without_contact_says_so_in_its_adf(serve_inprocess: Serve) -> None:
+async def test_a_pool_chat_without_contact_sends_no_lead(serve_inprocess: Serve) -> None:
+    """A lead never goes out empty (issue 15): refused details are not stored, and a pool chat
+    ended with no way to reach the shopper yields no lead and sends nothing to the CRM."""
     server = await serve_inprocess()
     await server.admin(
         "set-hours", "--dealership", "demo-motors", "--department", "sales", "--always-open"
@@ -270,11 +271,7 @@ async def test_a_pool_lead_without_contact_says_so_in_its_adf(serve_inprocess: S
     await nothing_saved(server, conversation)
     await riley.send({"type": "close", "conversation": conversation})
     await riley.expect("conversation", id=conversation, state="closed")
-    [lead], deliveries = await leads_and_deliveries(server, conversation)
-    assert (lead.service, lead.email, lead.phone) == ("pool", "", "")
-    emails = [d for d in deliveries if d.channel == "email"]
-    assert emails and all(NO_CONTACT_TEXT in d.body for d in emails)
-    assert all("555-CALL-NOW" not in d.body and "kim.nodot" not in d.body for d in deliveries)
+    assert await leads_and_deliveries(server, conversation) == ([], [])
     await riley.close()
     await shopper.close()
 

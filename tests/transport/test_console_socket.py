@@ -165,18 +165,27 @@ async def test_store_window_passes_to_the_pool_which_answers_and_makes_a_lead(
     await riley.send({"type": "accept", "conversation": conversation})
     await riley.expect("conversation", id=conversation, state="connected")
     cancelled = await alex.expect("ring_cancelled", conversation=conversation)
-    assert cancelled["reason"] == "taken"
+    assert cancelled["reason"] == "taken" and cancelled["taken_by"] == {"name": "Riley Chen"}
     await shopper.expect("status", state="connected")
     await riley.send(
         {"type": "message", "conversation": conversation, "client_id": "r1", "body": "Hi!"}
     )
     assert (await shopper.expect("message", seq=2))["author"]["kind"] == "receptionist"
+    # The shopper types their details in the chat; nobody fills the form in.
+    await shopper.send(
+        {"type": "message", "client_id": "s3", "body": "my name is Dana Shopper, 312 555 0100"}
+    )
+    await riley.expect("message", seq=3)
     await riley.send({"type": "close", "conversation": conversation})
+    closing = await shopper.expect("message", seq=4)
+    assert closing["author"]["kind"] == "system"
+    assert closing["body"].startswith("Thanks, Dana — we've passed your details to Demo Motors")
     await riley.expect("conversation", id=conversation, state="closed")
     row = await conversation_row(server, conversation)
-    assert row.outcome == "pool"
+    assert row.outcome == "pool" and row.contact is not None
+    assert (row.contact["name"], row.contact["phone"]) == ("Dana Shopper", "+13125550100")
     leads = await leads_of(server, conversation)
-    assert [lead.service for lead in leads] == ["pool"]
+    assert [(lead.service, lead.phone) for lead in leads] == [("pool", "+13125550100")]
     for client in (alex, riley, shopper):
         await client.close()
 
@@ -196,6 +205,9 @@ async def test_nobody_answers_contact_form_makes_a_missed_lead(
         }
     )
     await shopper.expect_keeping("contact_saved")
+    # The lead goes out now; the chat stays open (captured) for the capture window.
+    await shopper.expect("status", state="captured")
+    await server.advance(300)
     await shopper.expect("status", state="closed")
     row = await conversation_row(server, conversation)
     assert row.outcome == "missed"

@@ -158,10 +158,16 @@ async def test_a_message_never_published_arrives_before_the_close(
 
     await alex.send({"type": "close", "conversation": conversation})
     seen_by_shopper = await _frames_until(shopper, "status", state="closed")
-    messages = [(f["seq"], f["body"]) for f in seen_by_shopper if f["type"] == "message"]
-    assert messages[-1] == (2, "Here is the window sticker.")
-    assert seen_by_shopper[-1]["last_seq"] == 2
+    messages = [
+        (f["seq"], f["author"]["kind"], f["body"])
+        for f in seen_by_shopper
+        if f["type"] == "message"
+    ]
+    # The lost message, then the closing message the shopper is told the chat ended with.
+    assert messages[-2] == (2, "staff", "Here is the window sticker.")
+    assert messages[-1][:2] == (3, "system")
+    assert seen_by_shopper[-1]["last_seq"] == 3
     seen_by_owner = await _frames_until(alex, "conversation", id=conversation, state="closed")
-    assert [f["seq"] for f in seen_by_owner if f["type"] == "message"] == [2]
+    assert [f["seq"] for f in seen_by_owner if f["type"] == "message"] == [2, 3]
     for client in (alex, shopper):
         await client.close()
