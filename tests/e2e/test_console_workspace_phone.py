@@ -5,7 +5,8 @@ takes two chats: one chat shows at a time with a switcher that marks unread mess
 header is not squeezed and the transcript starts near the top, the context opens as a sheet
 (the dealer's notes first, what the shopper typed proposed in the form), "Hand to the store"
 is not offered while sales is closed, ending asks first and the shopper reads a closing
-message, and a shopper who leaves is announced, then the chat ends saying so. No sideways
+message, and a shopper who leaves is announced, then the chat ends saying so; a shopper who
+comes back is a "Returning shopper" whose earlier chat links to its transcript. No sideways
 scrolling at 360, 390 and 414 px; axe finds nothing serious.
 """
 
@@ -155,3 +156,22 @@ async def test_a_receptionists_day_on_a_phone(
     for width in (360, 390, 414):
         await phone.set_viewport_size({"width": width, "height": 844})
         await no_sideways_scroll(phone, f"{width} px")
+
+    # The Tacoma shopper comes back: the new chat's "Returning shopper" line and its earlier
+    # chat link to their transcripts (the Conversations page, filtered to this shopper).
+    await shopper_says(first, "Me again: does the Tacoma come in red?")
+    await phone.locator("[data-testid=ring]").locator("[data-testid=accept]").click()
+    again = desk.locator("[data-testid=conversation]", has_text="come in red").first
+    await expect(again).to_be_visible()
+    returning = again.locator("[data-testid=returning-link]")
+    await expect(returning).to_contain_text("Returning shopper: 1 earlier chat")
+    earlier = again.locator("[data-testid=history-link]")
+    await expect(earlier).to_have_count(1)
+    earlier_href = await earlier.get_attribute("href")
+    assert earlier_href is not None and earlier_href.startswith("/console/conversations/")
+    await returning.click()
+    await desk.wait_for_url(re.compile(r"/console/conversations\?shopper=\d+"))
+    rows = desk.locator("[data-testid=history-row]")
+    await expect(rows).to_have_count(2)  # the Tacoma chat and this one
+    opens_earlier = desk.locator(f"[data-testid=history-open][href='{earlier_href}']")
+    await expect(opens_earlier).to_have_count(1)
