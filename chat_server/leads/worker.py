@@ -9,6 +9,7 @@ The same loop raises the 30-minute "untouched new lead" alert, once per lead.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -88,8 +89,27 @@ class DeliveryWorker(PollingWorker):
         for delivery_id in ids:
             if await self._claim(delivery_id):
                 attempted += 1
-                await self._attempt(delivery_id)
+                try:
+                    await self._attempt(delivery_id)
+                except asyncio.CancelledError:
+                    # This node is stopping (a restart, a deploy) mid-send: hand the claim
+                    # back rather than leave it to expire, which kept the lead from the CRM
+                    # for the whole LEASE after every restart. A send that did reach the
+                    # receiver repeats with the same idempotency key, which it drops.
+                    await asyncio.shield(self._release(delivery_id))
+                    raise
         return attempted
+
+    async def _release(self, delivery_id: int) -> None:
+        async with self._rt.db.sessions() as session, session.begin():
+            await session.execute(
+                update(LeadDelivery)
+                .where(
+                    LeadDelivery.id == delivery_id,
+                    LeadDelivery.lease_owner == self._rt.settings.node_name,
+                )
+                .values(lease_owner=None, lease_until=None)
+            )
 
     async def _claim(self, delivery_id: int) -> bool:
         now = self._rt.clock.now()

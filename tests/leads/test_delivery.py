@@ -4,8 +4,9 @@ de-duplication of a returning shopper, retries across an SMTP outage and a serve
 from __future__ import annotations
 
 import json
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from chat_server.leads.signature import HEADER, verify
@@ -13,7 +14,10 @@ from chat_server.store.models import Lead, LeadDelivery
 from tests.leads.adf_check import parse_adf
 from tests.leads.chats import DANA, FAST_LADDER, FAST_RETRIES, eventually, rows, unanswered_chat
 from tests.leads.receivers import SmtpServer, WebhookReceiver, smtp_server
+from tests.support.inprocess import InProcessServer
 from tests.support.server_process import ServerProcess
+
+Serve = Callable[..., Awaitable[InProcessServer]]
 
 SECRET = "whsec-test-0123456789abcdef"
 
@@ -152,3 +156,27 @@ async def _received(receiver: WebhookReceiver, n: int) -> bool:
 
 async def _delivered(server: ServerProcess) -> bool:
     return all(d.state == "delivered" for d in await rows(server, LeadDelivery))
+
+
+async def test_a_node_stopped_mid_send_hands_its_claim_back(serve_inprocess: Serve) -> None:
+    """A restart while a webhook is being sent must not keep the lead from the CRM for the
+    whole lease (60 s): the stopping node releases its claim, so the next node sends at once."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/dealer-chat/leads"
+        server = await serve_inprocess(FAST_LADDER, env=FAST_RETRIES)
+        await server.admin(
+            "set-crm", "--dealership", "demo-motors", "--email", "", "--webhook-url", url
+        )
+        await unanswered_chat(server, DANA)
+
+        async def claimed() -> bool:
+            return any(row.lease_owner for row in await rows(server, LeadDelivery))
+
+        await eventually(claimed)  # the send hangs on the silent receiver
+        await server.stop()
+        [delivery] = await rows(server, LeadDelivery)
+        assert (delivery.state, delivery.lease_owner, delivery.lease_until) == (
+            "pending",
+            None,
+            None,
+        )
