@@ -21,7 +21,6 @@ from playwright.async_api import Browser, BrowserContext, Page
 from sqlalchemy import select
 from starlette.routing import BaseRoute, Mount, Route
 
-from chat_server.admin import create_operator
 from chat_server.administration.account_links import create_link
 from chat_server.app import create_app
 from chat_server.demo_world import DEMO_PASSWORD
@@ -44,7 +43,7 @@ from tests.e2e.axe import serious_violations
 from tests.e2e.conftest import screenshot
 from tests.e2e.layout import document_fits, overflow_problems
 from tests.operator_console.scenario import seed_month
-from tests.support.seeded_world import cheap_hash
+from tests.support.seed import add_platform_admin
 from tests.support.server_process import ServerProcess
 
 pytestmark = pytest.mark.e2e
@@ -171,14 +170,7 @@ async def seed_console_world(server: ServerProcess) -> dict[str, Any]:
         db.sessions() as session,
         session.begin(),
     ):
-        await create_operator(
-            session,
-            email=ADA,
-            name="Ada Admin",
-            role="admin",
-            password=DEMO_PASSWORD,
-            password_hash=cheap_hash(DEMO_PASSWORD),
-        )
+        await add_platform_admin(session, ADA)
         await seed_month(session, "demo-motors", now)
         dealership = await session.scalar(
             select(Dealership).where(Dealership.slug == "demo-motors")

@@ -8,13 +8,12 @@ from collections.abc import Callable
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from chat_server.admin import create_operator
 from chat_server.demo_world import DEMO_PASSWORD
 from chat_server.store.database import open_database
 from tests.e2e.axe import serious_violations
 from tests.e2e.conftest import new_page, screenshot
 from tests.e2e.layout import overflow_problems
-from tests.support.seeded_world import cheap_hash
+from tests.support.seed import add_platform_admin
 from tests.support.server_process import ServerProcess
 
 pytestmark = pytest.mark.e2e
@@ -29,14 +28,7 @@ async def add_admin(server: ServerProcess) -> None:
         db.sessions() as session,
         session.begin(),
     ):
-        await create_operator(
-            session,
-            email=ADA,
-            name="Ada Admin",
-            role="admin",
-            password=DEMO_PASSWORD,
-            password_hash=cheap_hash(DEMO_PASSWORD),
-        )
+        await add_platform_admin(session, ADA)
 
 
 async def fits_and_passes_axe(page: Page, name: str) -> None:

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from chat_server.admin import create_operator
+from chat_server.demo_world import DEMO_PASSWORD
 from chat_server.store.database import open_database
+from chat_server.store.models import Operator
+from tests.support.seeded_world import cheap_hash
+
+PLATFORM_ADMIN = "ada@platform.test"
 
 # The dealerships table as revision 0001 created it. Written with Core rather than the ORM
 # model so that columns added by later migrations do not break seeding an old schema.
@@ -46,3 +53,15 @@ async def seed_minimal_world(database_url: str) -> None:
                 capture_window_s=300.0,
             )
         )
+
+
+async def add_platform_admin(session: AsyncSession, email: str = PLATFORM_ADMIN) -> Operator:
+    """Ada, the platform admin, who signs in with the demo password (a test-strength hash)."""
+    return await create_operator(
+        session,
+        email=email,
+        name="Ada Admin",
+        role="admin",
+        password=DEMO_PASSWORD,
+        password_hash=cheap_hash(DEMO_PASSWORD),
+    )
