@@ -87,20 +87,23 @@ class DeliveryWorker(PollingWorker):
             )
         attempted = 0
         for delivery_id in ids:
-            if await self._claim(delivery_id):
+            try:
+                if not await self._claim(delivery_id):
+                    continue
                 attempted += 1
-                try:
-                    await self._attempt(delivery_id)
-                except asyncio.CancelledError:
-                    # This node is stopping (a restart, a deploy) mid-send: hand the claim
-                    # back rather than leave it to expire, which kept the lead from the CRM
-                    # for the whole LEASE after every restart. A send that did reach the
-                    # receiver repeats with the same idempotency key, which it drops.
-                    await asyncio.shield(self._release(delivery_id))
-                    raise
+                await self._attempt(delivery_id)
+            except asyncio.CancelledError:
+                # This node is stopping (a restart, a deploy) while claiming or sending: hand
+                # any claim back rather than leave it to expire, which kept the lead from the
+                # CRM for the whole LEASE after a restart. (The claim's UPDATE may have
+                # committed even when the cancel came while awaiting it.) A send that did
+                # reach the receiver repeats with the same idempotency key, which it drops.
+                await asyncio.shield(self._release(delivery_id))
+                raise
         return attempted
 
     async def _release(self, delivery_id: int) -> None:
+        """Give up this node's claim on a delivery (nothing if another node holds it)."""
         async with self._rt.db.sessions() as session, session.begin():
             await session.execute(
                 update(LeadDelivery)
