@@ -28,30 +28,34 @@ log = logging.getLogger(__name__)
 
 async def shopper_arrived(rt: Runtime, conversation_id: str) -> None:
     """A tab of the shopper now follows this open conversation."""
+    back: LadderState | None = None
     async with rt.sockets.visitor_lock(conversation_id):
         rt.sockets.add_visitor(conversation_id)
         async with rt.db.sessions() as session:
             conversation = await session.get(Conversation, conversation_id)
             away = conversation is not None and (conversation.ladder or {}).get("away_since")
         if away:
-            result = await advance(rt, conversation_id, lambda now, _r: ShopperBack(now))
-            await tell_owner(rt, conversation_id, result.state)
+            back = (await advance(rt, conversation_id, lambda now, _r: ShopperBack(now))).state
+    if back is not None:
+        await tell_owner(rt, conversation_id, back)
 
 
 async def shopper_departed(rt: Runtime, conversation_id: str) -> None:
     """A tab closed; when it was the last one here, the grace period starts."""
+    left: LadderState | None = None
     async with rt.sockets.visitor_lock(conversation_id):
         if rt.sockets.remove_visitor(conversation_id) > 0:
             return
         try:
-            result = await advance(rt, conversation_id, lambda now, _r: ShopperLeft(now))
-            await tell_owner(rt, conversation_id, result.state)
+            left = (await advance(rt, conversation_id, lambda now, _r: ShopperLeft(now))).state
         except Exception:
             log.exception(
                 "could not record that the shopper left %s",
                 conversation_id,
                 extra={"conversation": conversation_id},
             )
+    if left is not None:
+        await tell_owner(rt, conversation_id, left)
 
 
 async def tell_owner(rt: Runtime, conversation_id: str, state: LadderState) -> None:
@@ -59,8 +63,19 @@ async def tell_owner(rt: Runtime, conversation_id: str, state: LadderState) -> N
     unless they come back) or came back: a chat must not close quietly under them."""
     if state.phase is not Phase.CONNECTED or state.owner is None:
         return
-    frame = await away_frame(rt, conversation_id, state.away_since)
-    await rt.hub.publish(operator_channel(state.owner), encode(frame))
+    # Outside the shopper's lock and never raising: this is news for the operator, not part of
+    # the shopper's arrival. A broker or database that is down must not stall or fail the
+    # shopper's welcome (their frames wait for it); a console that reconnects is told again.
+    try:
+        frame = await away_frame(rt, conversation_id, state.away_since)
+        await rt.hub.publish(operator_channel(state.owner), encode(frame))
+    except Exception:
+        log.warning(
+            "could not tell the operator of %s that the shopper left or came back",
+            conversation_id,
+            exc_info=True,
+            extra={"conversation": conversation_id},
+        )
 
 
 async def away_frame(
