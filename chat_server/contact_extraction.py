@@ -19,6 +19,8 @@ from typing import Any
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from chat_server.contact_details import ContactError, ValidContact, region_for, validate_contact
+
 # Punctuation that may stick to an address in prose: "(dana@example.com)," or "<dana@x.org>."
 _WRAPPING = "<>()[]{}\"'`,;:.!?*"
 # The phrases that introduce a name, as lowercase word sequences.
@@ -119,3 +121,24 @@ def propose_contact(messages: Iterable[str], region: str) -> ProposedContact:
         emails = find_emails(text)
         email = emails[-1] if emails else email
     return ProposedContact(name=name, phone=phone, email=email)
+
+
+def typed_contact(
+    messages: Iterable[str], country: str | None, saved_name: str = ""
+) -> ValidContact | None:
+    """What the shopper typed in the chat, validated as a contact frame would be (the name
+    saved for them, if any, before one found in the text); None when it holds no phone or
+    e-mail that validates. The one rule both an operator's close and lead creation use."""
+    region = region_for(country)
+    proposed = propose_contact(messages, region)
+    if not proposed.reachable:
+        return None
+    try:
+        return validate_contact(
+            name=saved_name or proposed.name,
+            phone=proposed.phone,
+            email=proposed.email,
+            region=region,
+        )
+    except ContactError:
+        return None

@@ -27,15 +27,8 @@ LAYERS: list[set[str]] = [
     {"limits", "deadlines", "protocol"},
     {"broker", "store"},
     {"observability", "background", "widget_theme", "settings_table"},  # the last renders settings
-    {
-        "ladder",
-        "settings",
-        "clock",
-        "security_headers",
-        "package_files",
-        "contact_details",
-        "contact_extraction",
-    },
+    {"contact_extraction"},  # pure: contact details found in a chat's text, validated below
+    {"ladder", "settings", "clock", "security_headers", "package_files", "contact_details"},
 ]
 RANK = {name: rank for rank, layer in enumerate(LAYERS) for name in layer}
 

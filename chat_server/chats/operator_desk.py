@@ -24,8 +24,7 @@ from chat_server.chats.messages import ConversationClosed
 from chat_server.chats.notes import note_frame
 from chat_server.chats.reachability import reach_now
 from chat_server.chats.views import conversation_frame, ring_frame
-from chat_server.contact_details import ContactError, region_for, validate_contact
-from chat_server.contact_extraction import propose_contact
+from chat_server.contact_extraction import typed_contact
 from chat_server.delivery.channels import operator_channel
 from chat_server.delivery.fanout import encode
 from chat_server.ladder import machine
@@ -274,16 +273,8 @@ def _typed_contact(
     saved: dict[str, Any], bodies: list[str], country: str | None
 ) -> ContactDetails | None:
     """What the shopper typed, as a contact frame would give it, if it validates."""
-    region = region_for(country)
-    proposed = propose_contact(bodies, region)
-    if not proposed.reachable:
-        return None
-    name = str(saved.get("name") or "") or proposed.name
-    try:
-        valid = validate_contact(
-            name=name, phone=proposed.phone, email=proposed.email, region=region
-        )
-    except ContactError:
+    valid = typed_contact(bodies, country, str(saved.get("name") or ""))
+    if valid is None:
         return None
     return ContactDetails(
         name=valid.name,

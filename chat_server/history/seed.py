@@ -350,6 +350,12 @@ def _later(at: datetime, seconds: float) -> datetime:
     return at + timedelta(seconds=seconds)
 
 
+def _taken(rings: list[dict[str, Any]], owner: int, at: datetime) -> None:
+    """Every ring ends when ``owner`` accepts: theirs accepted, the others' taken."""
+    for ring in rings:
+        ring.update(ended_at=at, end_reason="accepted" if ring["operator_id"] == owner else "taken")
+
+
 def _ring(cid: str, operator: int, tier: str, offered: datetime, window: float) -> dict[str, Any]:
     return {
         "conversation_id": cid,
@@ -391,11 +397,7 @@ def _chat(
     if outcome == "up":
         owner, tier = rng.choice(staff), "store"
         accepted = _later(at, rng.uniform(3, 19))
-        for ring in own_rings:
-            ring.update(
-                ended_at=accepted,
-                end_reason="accepted" if ring["operator_id"] == owner else "taken",
-            )
+        _taken(own_rings, owner, accepted)
     else:
         for ring in own_rings:
             if outcome == "abandoned":
@@ -408,11 +410,7 @@ def _chat(
         if outcome == "pool":
             owner, tier = rng.choice(reception), "pool"
             accepted = _later(pool_rung, rng.uniform(2, 20))
-            for ring in pool_rings:
-                ring.update(
-                    ended_at=accepted,
-                    end_reason="accepted" if ring["operator_id"] == owner else "taken",
-                )
+            _taken(pool_rings, owner, accepted)
         else:
             for ring in pool_rings:
                 ring.update(ended_at=_later(pool_rung, 25), end_reason="timeout")

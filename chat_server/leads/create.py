@@ -14,15 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat_server.contact_details import (
     Contact,
-    ContactError,
     email_key,
     has_contact,
     name_phone_key,
     normalise_contact,
-    region_for,
-    validate_contact,
 )
-from chat_server.contact_extraction import propose_contact
+from chat_server.contact_extraction import typed_contact
 from chat_server.delivery.channels import operator_channel
 from chat_server.delivery.fanout import PendingFrames
 from chat_server.ladder.hours import department_open
@@ -181,18 +178,8 @@ def contact_for_lead(
     contact = normalise_contact(saved, country)
     if has_contact(contact):
         return contact
-    region = region_for(country)
-    proposed = propose_contact(shopper_bodies, region)
-    if not proposed.reachable:
-        return contact
-    try:
-        valid = validate_contact(
-            name=contact.name or proposed.name,
-            phone=proposed.phone,
-            email=proposed.email,
-            region=region,
-        )
-    except ContactError:
+    valid = typed_contact(shopper_bodies, country, contact.name)
+    if valid is None:
         return contact
     details = {**(saved or {}), "name": valid.name, "phone": valid.phone, "email": valid.email}
     return normalise_contact(details, country)
