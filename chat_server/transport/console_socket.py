@@ -202,8 +202,10 @@ class ConsoleSession:
     # --- frames -----------------------------------------------------------------------
 
     async def _handle(self, text: str) -> None:
+        conversation: str | None = None
         try:
             request = parse_console_frame(decode(text))
+            conversation = getattr(request, "conversation", None)
             if isinstance(request, SetPresence):
                 await self._presence(request)
             elif isinstance(request, TransferRequest):
@@ -222,12 +224,14 @@ class ConsoleSession:
             await self.conn.send(error_frame(error.code, error.message, **error.extra))
         except (SQLAlchemyError, OSError, BrokerUnavailable) as error:
             # Storage (or the broker) refused: nothing was acked; the client retries the frame.
+            # Naming the chat lets it tell which request to retry (a close, or a reply).
             log.warning(
                 "console frame refused, storage or broker unavailable: %r",
                 error,
                 extra={"operator": self.operator.id},
             )
-            await self.conn.send(error_frame("unavailable", "storage unavailable; retry"))
+            where = {"conversation": conversation} if conversation else {}
+            await self.conn.send(error_frame("unavailable", "storage unavailable; retry", **where))
 
     async def _presence(self, request: SetPresence) -> None:
         # Every console of this operator (other tabs, other nodes) shows the same status.

@@ -158,11 +158,9 @@
         markReadOnly(cv, 'This chat ended or was handed over while you were offline.', 'closed');
       }
     }
-    // Replies typed while offline: the server dedupes by client_id.
-    for (const [id, cv] of convs) {
-      if (cv.readOnly) continue;
-      for (const [client_id, p2] of cv.pending) send({ type: 'message', conversation: id, client_id, body: p2.body });
-    }
+    // Replies typed while offline, and chats asked to end: sent again, as the server may never
+    // have read them (it dedupes replies by client_id; a second close is refused as "closed").
+    for (const [id, cv] of convs) resendUnfinished(id, cv);
     updateEmpty();
     settleWanted();
   }
@@ -1092,14 +1090,19 @@
       for (const id of rings.keys()) resetAccept(id);
     }
     if (f.code === 'unavailable') {
-      setTimeout(() => {
-        for (const [id, cv] of convs) {
-          if (cv.readOnly) continue;
-          for (const [client_id, p] of cv.pending) send({ type: 'message', conversation: id, client_id, body: p.body });
-        }
-      }, 1500);
+      setTimeout(() => { for (const [id, cv] of convs) resendUnfinished(id, cv); }, 1500);
     }
-    for (const cv of convs.values()) if (!cv.readOnly) cv.closeBtn.disabled = false;
+    // An ending being retried keeps its button disabled; any other refusal lets them try again.
+    for (const cv of convs.values()) {
+      if (!cv.readOnly) cv.closeBtn.disabled = f.code === 'unavailable' && cv.endedByMe;
+    }
+  }
+  // What the server has not confirmed yet for an open chat: replies without an ack, and the
+  // operator's "End chat" (until the chat closes, its end is wanted).
+  function resendUnfinished(id, cv) {
+    if (cv.readOnly) return;
+    for (const [client_id, p] of cv.pending) send({ type: 'message', conversation: id, client_id, body: p.body });
+    if (cv.endedByMe) send({ type: 'close', conversation: id });
   }
   let toastTimer = 0;
   function toast(text) {

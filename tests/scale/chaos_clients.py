@@ -435,11 +435,15 @@ class Operator:
         elif kind == "error":
             self.accepting.discard(frame.get("conversation") or "")
             if frame["code"] == "unavailable":
+                # As the console does (resendUnfinished in console.js): the replies still
+                # unacknowledged, and the closes of chats still open.
                 self.ledger.unavailable += 1
                 await asyncio.sleep(UNAVAILABLE_RETRY_S)
                 for pending in list(self.pending.values()):
                     self.ledger.resends += 1
                     await self._send(pending)
+                for conv in self.closing & set(self.owned):
+                    await self._send({"type": "close", "conversation": conv})
             elif frame["code"] not in ("taken", "closed", "not_allowed", "no_conversation"):
                 self.ledger.odd_errors.append(frame)
             self.errors.setdefault(frame.get("conversation") or "", []).append(

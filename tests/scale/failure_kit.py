@@ -35,6 +35,7 @@ class Outcome:
     seq: int | None = None
     code: str | None = None
     latency: float = 0.0
+    conversation: str | None = None  # the chat a refusal named (console socket)
 
 
 @dataclass
@@ -113,7 +114,12 @@ class Peer:
         if answer["type"] == "ack":
             return Outcome("acked", seq=answer["seq"], latency=latency)
         if answer["type"] == "error":
-            return Outcome("refused", code=answer["code"], latency=latency)
+            return Outcome(
+                "refused",
+                code=answer["code"],
+                latency=latency,
+                conversation=answer.get("conversation"),
+            )
         return Outcome("lost", latency=latency)
 
     def seqs(self, session: int | None = None) -> list[int]:

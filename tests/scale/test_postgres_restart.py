@@ -108,6 +108,10 @@ async def _drive(
     refused = [(cid, o) for cid, _, o, _ in everything if o.kind == "refused"]
     assert {o.code for _, o in refused} <= {"unavailable"}, refused
     assert refused, "the outage refused nothing: it was not exercised"
+    # The console is told which chat's reply was refused (it retries that one).
+    operator_refused = [o for _, _, o, _ in ledgers["operator"] if o.kind == "refused"]
+    assert operator_refused, "the console's replies went through the outage: not exercised"
+    assert all(o.conversation == conv for o in operator_refused), operator_refused
     assert set(recovered) == {"shopper", "operator"}, (
         f"no ack within {RECOVERY_BOUND_S} s of PostgreSQL coming back: {recovered}"
     )
