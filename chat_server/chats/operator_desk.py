@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from chat_server.accounts.access import answering_tier
 from chat_server.accounts.operators import OperatorView, operator_view
+from chat_server.chats.closing_words import closing_words
 from chat_server.chats.contact_saving import save_contact
 from chat_server.chats.context import department_facts
 from chat_server.chats.conversations import post_message
@@ -265,6 +266,7 @@ async def _plan_ending(rt: Runtime, conversation_id: str) -> _EndingPlan | None:
         phone=bool(saved.get("phone")),
         email=bool(saved.get("email")),
         preferred_time=str(saved.get("preferred_time") or ""),
+        language=dealership.widget_language,
     )
     return _EndingPlan(words, typed, dealership.name)
 
@@ -283,37 +285,6 @@ def _typed_contact(
         preferred_time=str(saved.get("preferred_time") or "nopreference"),
         consent=bool(saved.get("consent")),
     )
-
-
-_TIMES = {"morning": "in the morning", "afternoon": "in the afternoon", "evening": "in the evening"}
-
-
-def closing_words(
-    *,
-    dealership: str,
-    operator: str,
-    pool: bool,
-    name: str,
-    phone: bool,
-    email: bool,
-    preferred_time: str,
-) -> str:
-    """The system message a shopper reads when an operator ends their chat, in plain words:
-    what happens next, and when (issue 15)."""
-    first = name.split()[0] if name.split() else ""
-    thanks = f"Thanks, {first}" if first else "Thanks for chatting with us"
-    when = _TIMES.get(preferred_time, "soon")
-    if phone or email:
-        by = "by phone" if phone else "by e-mail"
-        if pool:
-            return (
-                f"{thanks} — we've passed your details to {dealership}; "
-                f"someone will contact you {by} {when}. This chat has ended."
-            )
-        who = operator or f"someone at {dealership}"
-        return f"{thanks} — {who} will contact you {by} {when}. This chat has ended."
-    ended_by = f"{operator} has ended the chat" if operator else "This chat has ended"
-    return f"{thanks}. {ended_by}. You can write to {dealership} again here any time."
 
 
 async def _lead_news(rt: Runtime, conversation_id: str) -> tuple[int | None, str | None]:

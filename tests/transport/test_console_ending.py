@@ -76,6 +76,26 @@ async def test_a_pool_chat_with_no_way_to_reach_the_shopper_sends_no_lead(
     await shopper.close()
 
 
+async def test_a_spanish_widget_reads_its_closing_message_in_spanish(
+    serve_inprocess: Serve,
+) -> None:
+    server = await serve_inprocess({"store_window": 20, "pool_window": 600})
+    await open_store(server)
+    await server.admin("set-theme", "--dealership", "demo-motors", "--language", "es")
+    riley, shopper, conversation = await pool_chat(server, "¿Me pueden llamar? 312 555 0100")
+    await riley.send({"type": "close", "conversation": conversation})
+    closing = await shopper.expect("message", seq=2)
+    # The number typed in the chat goes with the lead, and the shopper is told so in Spanish.
+    assert closing["body"] == (
+        "Gracias por escribirnos: hemos pasado sus datos a Demo Motors; alguien se pondrá en "
+        "contacto con usted por teléfono pronto. Este chat ha terminado."
+    )
+    ended = await riley.expect("chat_ended", conversation=conversation)
+    assert ended["used_typed_contact"]
+    await riley.close()
+    await shopper.close()
+
+
 async def test_save_and_send_lead_tells_the_shopper_and_says_how_the_lead_travels(
     serve_inprocess: Serve,
 ) -> None:
