@@ -16,7 +16,7 @@ import pytest
 from playwright.async_api import Browser, WebSocketRoute, expect
 
 from tests.e2e.conftest import screenshot, shopper_page, shopper_says, signed_in_console
-from tests.e2e.test_ladder_in_browser import accept_ring, only_conversation
+from tests.e2e.test_ladder_in_browser import accept_ring, only_conversation, set_sales_hours
 from tests.support.server_process import ServerProcess
 
 pytestmark = pytest.mark.e2e
@@ -28,9 +28,7 @@ async def test_an_end_refused_as_unavailable_is_sent_again_and_the_chat_ends(
     browser: Browser, start_server: Callable[..., ServerProcess]
 ) -> None:
     server = start_server({"store_window": 60, "pool_window": 60})
-    server.admin(
-        "set-hours", "--dealership", "demo-motors", "--department", "sales", "--always-open"
-    )
+    set_sales_hours(server, "--always-open")
     alex = await signed_in_console(browser, server, ALEX)
     closes: list[dict[str, str]] = []  # every close the page sent, refused or passed on
 
