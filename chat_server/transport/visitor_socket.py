@@ -8,7 +8,7 @@ import logging
 import uuid
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, NoResultFound, SQLAlchemyError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chat_server.broker import BrokerUnavailable
@@ -502,9 +502,14 @@ class VisitorSession:
         conversation_id = self.conversation_id
         if conversation_id is None or not self.conversation_open:
             return False
-        view = await shopper_desk.conversation_view(
-            self.rt, conversation_id, self.conn.cursors.get(conversation_id, 0)
-        )
+        try:
+            view = await shopper_desk.conversation_view(
+                self.rt, conversation_id, self.conn.cursors.get(conversation_id, 0)
+            )
+        except NoResultFound:
+            # The chat this socket is starting is not committed yet (``_attach`` follows it
+            # first): nothing to catch up from here; the reconnect's welcome finds what is.
+            return False
         for message in view.messages:
             await self.conn.deliver(encode(message_frame(message)))
         last_seq = view.messages[-1].seq if view.messages else view.last_seq
