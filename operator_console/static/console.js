@@ -527,7 +527,7 @@
       confirm: $('[data-testid="end-confirm"]', node),
       away: $('[data-testid="shopper-away"]', node),
       storeClosed: $('[data-testid="store-closed"]', node),
-      unread: 0, shopperAway: false, endedByMe: false, hasContact: false, proposed: null, storeShut: '',
+      unread: 0, shopperAway: false, endedByMe: false, contactFrame: null, hasContact: false, proposed: null, storeShut: '',
       typingSentAt: 0, typingIdle: 0, typingOn: false, theirTyping: 0, visitorName: '',
     };
     $('form', node).addEventListener('submit', (e) => { e.preventDefault(); sendReply(cv); });
@@ -613,7 +613,8 @@
       if (problem) return;
       cv.closeAfterContact = thenClose;
       contactPending = cv;
-      if (!send({ type: 'contact', conversation: cv.id, consent: false, ...data })) toast('Not connected. Try again in a moment.');
+      cv.contactFrame = { type: 'contact', conversation: cv.id, consent: false, ...data };
+      if (!send(cv.contactFrame)) toast('Not connected. Try again in a moment.');
     };
     cv.contactForm.addEventListener('submit', (e) => { e.preventDefault(); submitContact(false); });
     $('[data-testid="send-lead"]', n).addEventListener('click', () => submitContact(true));
@@ -852,6 +853,7 @@
     const cv = convs.get(f.conversation);
     if (!cv) return;
     if (contactPending === cv) contactPending = null;
+    cv.contactFrame = null;
     cv.hasContact = true;
     $('[data-testid="proposed-note"]', cv.el).hidden = true;
     for (const input of cv.contactForm.querySelectorAll('input')) delete input.dataset.proposed;
@@ -1072,6 +1074,7 @@
       err.textContent = CONTACT_FIELDS[f.field];
       err.hidden = false;
       contactPending.closeAfterContact = false;
+      contactPending.contactFrame = null;
       contactPending = null;
       return;
     }
@@ -1097,11 +1100,13 @@
       if (!cv.readOnly) cv.closeBtn.disabled = f.code === 'unavailable' && cv.endedByMe;
     }
   }
-  // What the server has not confirmed yet for an open chat: replies without an ack, and the
-  // operator's "End chat" (until the chat closes, its end is wanted).
+  // What the server has not confirmed yet for an open chat: replies without an ack, contact
+  // details without contact_saved (saving them twice changes nothing), and the operator's
+  // "End chat" (until the chat closes, its end is wanted).
   function resendUnfinished(id, cv) {
     if (cv.readOnly) return;
     for (const [client_id, p] of cv.pending) send({ type: 'message', conversation: id, client_id, body: p.body });
+    if (cv.contactFrame) send(cv.contactFrame);
     if (cv.endedByMe) send({ type: 'close', conversation: id });
   }
   let toastTimer = 0;
