@@ -80,8 +80,9 @@ ONCE_EMBEDDED = {
     "e2e/test_conversations.py": "the Conversations pages in the browser (search and scope on "
     "both backends are in tests/history)",
     "history/test_words.py": "words and query terms are pure",
-    "e2e/test_console_end_retry.py": "the console's retries of details and an End in the browser (the refusal "
-    "naming the chat is tested on PostgreSQL in tests/scale/test_postgres_restart.py)",
+    "e2e/test_console_end_retry.py": "the console's retries of details and an End in the "
+    "browser (the refusal naming the chat is tested on PostgreSQL in "
+    "tests/scale/test_postgres_restart.py)",
     "e2e/test_widget_after_details.py": "the shopper's side in the browser (the same chat after "
     "details is tested on both backends in tests/transport/test_visitor_after_details.py)",
 }
