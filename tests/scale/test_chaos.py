@@ -72,6 +72,22 @@ async def _wait_all_closed(database_url: str, timeout: float) -> list[tuple[str,
             await asyncio.sleep(0.5)
 
 
+async def _dump_tasks_if_stalled(
+    world: Cluster, shoppers: list[Shopper], calm: asyncio.Event
+) -> None:
+    """Half-way through the shoppers' last wait (calm + 15 s of 30), if some chat has still not
+    closed, make every node log where its tasks wait (observability/task_dump.py): the state
+    of a stall while it lasts, not after the shoppers gave up and released it."""
+    await calm.wait()
+    await asyncio.sleep(15)
+    if all(s.finished or s.state == "closed" for s in shoppers):
+        return
+    world.log.append(f"{time.strftime('%X')} task dump: a close is late")
+    for node in world.nodes:
+        if node.process is not None and node.process.poll() is None:
+            node.process.send_signal(signal.SIGUSR1)
+
+
 async def _drive(
     world: Cluster, redis: RedisServer, figures: Callable[[str], None], hogs: int
 ) -> None:
@@ -94,8 +110,10 @@ async def _drive(
     ]
     chaos = asyncio.create_task(_chaos(world, redis, rng))
     chaos.add_done_callback(lambda _: calm.set())
+    stall_watch = asyncio.create_task(_dump_tasks_if_stalled(world, shoppers, calm))
     results = await asyncio.gather(*shopper_tasks, return_exceptions=True)
     await chaos
+    stall_watch.cancel()
     load_s = time.monotonic() - started
     failures = [r for r in results if isinstance(r, BaseException)]
     assert not failures, f"shopper scripts failed: {failures[:5]}"
