@@ -8,6 +8,8 @@ salesperson who became available while a shopper waited was rung only for the ne
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from datetime import datetime
 
@@ -75,20 +77,67 @@ async def roster_changed(rt: Runtime, operator_id: int) -> int:
     return told
 
 
+class RosterSweep:
+    """One console's roster changes, carried out beside its frames rather than between them.
+
+    Telling the ringing chats is one ladder step each (up to ``MAX_CHATS``); on a busy node,
+    after a restart, with every console reconnecting at once, that took tens of seconds. Run
+    in the socket's frame loop, it held up the frames behind it: an operator's "End chat"
+    waited behind their own reconnect's sweep, and the shopper saw the chat close half a
+    minute late (the chaos test). Requests while one runs are folded into one more run.
+    """
+
+    def __init__(self, rt: Runtime, operator_id: int) -> None:
+        self._rt = rt
+        self._operator_id = operator_id
+        self._task: asyncio.Task[None] | None = None
+        self._again = False
+
+    def request(self) -> None:
+        """Tell the chats ringing this operator's side, soon; returns at once."""
+        if self._task is not None and not self._task.done():
+            self._again = True
+            return
+        self._task = asyncio.create_task(self._run(), name=f"roster-sweep-{self._operator_id}")
+
+    async def _run(self) -> None:
+        while True:
+            self._again = False
+            try:
+                await roster_changed(self._rt, self._operator_id)
+            except Exception:  # storage down: the chats' own ticks read the roster later
+                log.warning(
+                    "roster change not applied",
+                    exc_info=True,
+                    extra={"operator": self._operator_id},
+                )
+            if not self._again:
+                return
+
+    async def stop(self) -> None:
+        """The console closed: a sweep still running ends here (the ladder's ticks, which
+        read the roster at each step, carry on without it)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
 async def choose_presence(
     rt: Runtime, operator_id: int, status: str, until: datetime | None = None
-) -> None:
-    """The operator chose a status (and maybe the end of their shift); choosing "available"
-    puts them on waiting chats' rings. ``BadShiftEnd`` for an end in the past or too far."""
+) -> bool:
+    """The operator chose a status (and maybe the end of their shift); True when that was
+    "available", which should put them on waiting chats' rings (``RosterSweep``).
+    ``BadShiftEnd`` for an end in the past or too far."""
     await set_presence(rt, operator_id, status, until)
-    if status == "available":
-        await roster_changed(rt, operator_id)
+    return status == "available"
 
 
-async def console_opened(rt: Runtime, operator_id: int) -> None:
-    """A console opened: renew the heartbeat, and ring them if that put them on shift."""
-    if await come_online(rt, operator_id):
-        await roster_changed(rt, operator_id)
+async def console_opened(rt: Runtime, operator_id: int) -> bool:
+    """A console opened: renew the heartbeat; True when that put them on shift, so that
+    waiting chats should ring them (``RosterSweep``)."""
+    return await come_online(rt, operator_id)
 
 
 async def channel_added(rt: Runtime, operator_id: int) -> None:

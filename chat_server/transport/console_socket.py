@@ -25,7 +25,7 @@ from chat_server.chats.operator_desk import (
     Target,
 )
 from chat_server.chats.presence import BadShiftEnd, set_offline
-from chat_server.chats.roster_changes import choose_presence, console_opened
+from chat_server.chats.roster_changes import RosterSweep, choose_presence, console_opened
 from chat_server.chats.shopper_presence import away_frame
 from chat_server.contact_details import ContactError
 from chat_server.delivery.channels import conversation_channel, operator_channel
@@ -78,11 +78,13 @@ class ConsoleSession:
         self.conn = Connection(rt, websocket, side="operator")
         self.conn.on_control = self._control
         self._away_on_welcome: list[tuple[str, datetime]] = []
+        self._sweep = RosterSweep(rt, operator.id)
 
     async def run(self) -> None:
         self.rt.sockets.add_operator(self.operator.id)
         try:
-            await console_opened(self.rt, self.operator.id)
+            if await console_opened(self.rt, self.operator.id):
+                self._sweep.request()
             await self.rt.hub.join(operator_channel(self.operator.id), self.conn.inbox)
             await self._welcome()
             self.conn.start_writer()
@@ -106,6 +108,7 @@ class ConsoleSession:
             )
             await self.conn.close(CLOSE_TRY_AGAIN, "temporarily unavailable: try again")
         finally:
+            await self._sweep.stop()
             await self.conn.shutdown()
             if self.rt.sockets.remove_operator(self.operator.id) == 0:
                 # Their last console here closed: stop ringing them now, not at the TTL.
@@ -236,7 +239,8 @@ class ConsoleSession:
     async def _presence(self, request: SetPresence) -> None:
         # Every console of this operator (other tabs, other nodes) shows the same status.
         try:
-            await choose_presence(self.rt, self.operator.id, request.status, request.until)
+            if await choose_presence(self.rt, self.operator.id, request.status, request.until):
+                self._sweep.request()
         except BadShiftEnd as bad:
             raise FrameError("bad_field", str(bad), "until") from None
 

@@ -13,6 +13,10 @@ from chat_server.observability.task_dump import task_dump_on_signal
 
 
 async def _waits_for_a_colleague(event: asyncio.Event) -> None:
+    await _deep_inside(event)
+
+
+async def _deep_inside(event: asyncio.Event) -> None:
     await event.wait()
 
 
@@ -34,5 +38,9 @@ def test_sigusr1_logs_where_each_task_waits(caplog: pytest.LogCaptureFixture) ->
         asyncio.run(scenario())
     dump = [r.getMessage() for r in caplog.records if "stuck-socket" in r.getMessage()]
     assert dump and "_waits_for_a_colleague" in dump[0], caplog.text
+    # Where it really waits, below its outermost coroutine: the await chain.
+    chain = dump[0].split("Awaiting (outermost first):")[1]
+    assert chain.index("_waits_for_a_colleague") < chain.index("_deep_inside")
+    assert chain.index("_deep_inside") < chain.index("in wait")
     # Outside the block the signal is no longer ours: the default action would end the process.
     assert signal.getsignal(signal.SIGUSR1) in (signal.SIG_DFL, None)
