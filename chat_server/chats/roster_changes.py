@@ -9,12 +9,12 @@ salesperson who became available while a shopper waited was rung only for the ne
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime
 
 from sqlalchemy import select
 
+from chat_server.background import stop_task
 from chat_server.chats.ladder_shell import ConversationNotFound, advance
 from chat_server.chats.presence import come_online, refresh_reach, set_presence
 from chat_server.ladder.types import IllegalTransition, Phase, RosterChanged
@@ -118,10 +118,7 @@ class RosterSweep:
         """The console closed: a sweep still running ends here (the ladder's ticks, which
         read the roster at each step, carry on without it)."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task)
 
 
 async def choose_presence(
